@@ -1,0 +1,100 @@
+// The client side: RFC 6455 §4.1 (client requirements) and §3 (ws:// and wss:// URIs).
+// `connect` opens TCP (node:net) or TLS (node:tls), performs the opening handshake, and resolves with
+// an open WebSocketConnection; http:// and https:// URLs are accepted and mapped to ws:// and wss://.
+
+import { connect as netConnect, isIP } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { WebSocketConnection, type ConnectionOptions } from './connection.ts';
+import { checkUpgradeResponse, clientRequest, generateKey, parseResponseHead, type ResponseHead } from './handshake.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
+
+export interface ConnectOptions extends ConnectionOptions {
+  protocols?: string[];
+  origin?: string;
+  headers?: Record<string, string>;
+  /** The whole opening handshake, TCP connect included, must finish within this (default 10 s). */
+  handshakeTimeoutMs?: number;
+  maxHandshakeBytes?: number;
+  /** TLS settings for wss:// (a `ca` for a self-signed server, `rejectUnauthorized`, …). */
+  tls?: TlsOptions;
+}
+
+/** The handshake failed. `statusCode` is the server's HTTP status when it answered with one. */
+export class HandshakeError extends Error {
+  override readonly name = 'HandshakeError';
+  constructor(message: string, readonly statusCode?: number, readonly response?: ResponseHead) {
+    super(message);
+  }
+}
+
+const SCHEMES: Record<string, { secure: boolean; port: number }> = {
+  'ws:': { secure: false, port: 80 },
+  'http:': { secure: false, port: 80 },
+  'wss:': { secure: true, port: 443 },
+  'https:': { secure: true, port: 443 },
+};
+
+export function connect(address: string | URL, options: ConnectOptions = {}): Promise<WebSocketConnection> {
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    return Promise.reject(new HandshakeError(`not a URL: ${String(address)}`));
+  }
+  const scheme = SCHEMES[url.protocol];
+  if (!scheme) return Promise.reject(new HandshakeError(`unsupported scheme ${url.protocol} (use ws://, wss://, http:// or https://)`));
+  // §3: a fragment is not allowed in a WebSocket URI; it is not sent anyway.
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const port = url.port ? Number(url.port) : scheme.port;
+  const key = generateKey();
+  const protocols = options.protocols ?? [];
+
+  return new Promise((resolve, reject) => {
+    const socket: Duplex = scheme.secure
+      ? tlsConnect({ host, port, servername: isIP(host) !== 0 ? undefined : host, ...options.tls })
+      : netConnect({ host, port });
+    const received: Buffer[] = [];
+    let receivedBytes = 0;
+    let settled = false;
+
+    const fail = (error: HandshakeError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error);
+    };
+    const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_LIMITS.handshakeTimeoutMs;
+    const timer = setTimeout(() => fail(new HandshakeError(`opening handshake timed out after ${timeoutMs} ms`)), timeoutMs);
+
+    socket.once(scheme.secure ? 'secureConnect' : 'connect', () => {
+      socket.write(clientRequest({ host: url.host, path: url.pathname + url.search, key, protocols, origin: options.origin, headers: options.headers }));
+    });
+    socket.on('error', (error) => fail(new HandshakeError(`cannot connect to ${url.host}: ${error.message}`)));
+    socket.on('close', () => fail(new HandshakeError('connection closed during the opening handshake')));
+
+    const onData = (chunk: Buffer): void => {
+      received.push(chunk);
+      receivedBytes += chunk.length;
+      const all = received.length === 1 ? chunk : Buffer.concat(received, receivedBytes);
+      const headEnd = all.indexOf('\r\n\r\n');
+      if (headEnd === -1) {
+        if (receivedBytes > (options.maxHandshakeBytes ?? DEFAULT_LIMITS.maxHandshakeBytes)) fail(new HandshakeError('handshake response too large'));
+        return;
+      }
+      const response = parseResponseHead(all.toString('latin1', 0, headEnd));
+      if (!response) return fail(new HandshakeError('malformed HTTP response to the opening handshake'));
+      const problem = checkUpgradeResponse(response, key, protocols);
+      if (problem) return fail(new HandshakeError(problem, response.statusCode, response));
+      settled = true;
+      clearTimeout(timer);
+      socket.removeListener('data', onData);
+      socket.removeAllListeners('error');
+      socket.removeAllListeners('close');
+      const head = all.subarray(headEnd + 4);
+      resolve(new WebSocketConnection(socket, 'client', { ...options, protocol: response.headers['sec-websocket-protocol'], head }));
+    };
+    socket.on('data', onData);
+  });
+}

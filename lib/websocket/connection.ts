@@ -1,0 +1,259 @@
+// A WebSocket connection over a socket (node:net, node:tls, or the socket node:http hands over on
+// 'upgrade'): the adapter that runs the sans-I/O protocol (protocol.ts) on real I/O.
+// It owns what the core does not: the socket, backpressure, the close timeout and the heartbeat
+// (RFC 6455 §5.5.2–5.5.3 ping/pong, §7.1.1 "the server closes the TCP connection first").
+
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { CloseCode } from './close-codes.ts';
+import { WebSocketError } from './errors.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
+import type { PreparedMessage } from './prepared-message.ts';
+import { ProtocolState, WebSocketProtocol, type CloseInfo, type Role } from './protocol.ts';
+import { WriteBatcher } from './write-batcher.ts';
+
+/** The states of the WebSocket API (as in browsers' `WebSocket.readyState`). */
+export const ReadyState = { Connecting: 0, Open: 1, Closing: 2, Closed: 3 } as const;
+export type ReadyState = (typeof ReadyState)[keyof typeof ReadyState];
+
+export interface HeartbeatOptions {
+  /** Send a ping this often. */
+  intervalMs: number;
+  /** Terminate the connection when no pong came back within this long after a ping (default: intervalMs). */
+  timeoutMs?: number;
+}
+
+export interface ConnectionOptions {
+  maxMessageBytes?: number;
+  maxFragments?: number;
+  /** `send` answers false while more than this is buffered (default 1 MiB). */
+  highWaterMark?: number;
+  /** More than this buffered for a peer that does not read: the connection is cut, reported as 1008 (default 64 MiB). */
+  maxBufferedBytes?: number;
+  /** How long to wait for the peer's close frame and the end of TCP once a close is under way (default 5 s). */
+  closeTimeoutMs?: number;
+  /** Off unless asked for: some peers (the day-19 validator) treat any unexpected ping as a failure. */
+  heartbeat?: HeartbeatOptions;
+}
+
+export interface WebSocketConnectionEvents {
+  message: [data: Buffer, isBinary: boolean];
+  ping: [payload: Buffer];
+  pong: [payload: Buffer];
+  /** Always last, once, when the TCP connection is gone. */
+  close: [code: number, reason: string, wasClean: boolean];
+  /** A protocol violation, a limit, a timeout or a socket error. Never thrown: with no listener it is only reflected in `close`. */
+  error: [error: Error];
+  /** The buffered amount fell back under the high-water mark after a `send` answered false. */
+  drain: [];
+}
+
+export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents> {
+  readonly role: Role;
+  /** The subprotocol agreed in the handshake ('' for none). */
+  readonly protocol: string;
+  readonly remoteAddress: string | undefined;
+  /** Free for the application: a room name, a user id… */
+  data: Record<string, unknown> = {};
+
+  private readonly core: WebSocketProtocol;
+  private readonly output: WriteBatcher;
+  private readonly highWaterMark: number;
+  private readonly maxBufferedBytes: number;
+  private readonly closeTimeoutMs: number;
+  private closeInfo: CloseInfo | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private pongTimer: NodeJS.Timeout | undefined;
+  private waitingForDrain = false;
+  private closeEmitted = false;
+
+  constructor(
+    private readonly socket: Duplex,
+    role: Role,
+    options: ConnectionOptions & { protocol?: string; head?: Buffer } = {},
+  ) {
+    super();
+    this.role = role;
+    this.protocol = options.protocol ?? '';
+    this.remoteAddress = (socket as { remoteAddress?: string }).remoteAddress;
+    this.highWaterMark = options.highWaterMark ?? DEFAULT_LIMITS.highWaterMark;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_LIMITS.maxBufferedBytes;
+    this.closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_LIMITS.closeTimeoutMs;
+    this.output = new WriteBatcher(socket);
+    this.core = new WebSocketProtocol(
+      {
+        write: (data) => this.write(data),
+        onMessage: (data, isBinary) => this.emit('message', data, isBinary),
+        onPing: (payload) => this.emit('ping', payload),
+        onPong: (payload) => this.onPong(payload),
+        onClose: (info) => this.onProtocolClose(info),
+        onError: (error) => this.reportError(error),
+      },
+      { role, maxMessageBytes: options.maxMessageBytes, maxFragments: options.maxFragments },
+    );
+
+    const tcp = socket as Duplex & { setNoDelay?(noDelay: boolean): void; setTimeout?(ms: number): void };
+    tcp.setNoDelay?.(true);
+    tcp.setTimeout?.(0);
+    socket.on('data', (chunk: Buffer) => this.core.receive(chunk));
+    socket.on('end', () => this.onSocketEnd());
+    socket.on('close', () => this.onSocketClose());
+    socket.on('error', (error) => this.reportError(new WebSocketError('SOCKET_ERROR', CloseCode.Abnormal, error.message)));
+    socket.on('drain', () => this.onSocketDrain());
+
+    // Bytes that came in with the upgrade are parsed on the next tick, once the caller has had the
+    // chance to attach its 'message' listener.
+    const head = options.head;
+    if (head && head.length > 0) process.nextTick(() => this.core.receive(head));
+    if (options.heartbeat) this.startHeartbeat(options.heartbeat);
+  }
+
+  get readyState(): ReadyState {
+    if (this.closeEmitted) return ReadyState.Closed;
+    return this.core.state === ProtocolState.Open ? ReadyState.Open : ReadyState.Closing;
+  }
+
+  /** Bytes queued for the peer: ours not yet handed to the socket plus the socket's own buffer. */
+  get bufferedAmount(): number {
+    return this.output.pendingBytes + this.socket.writableLength;
+  }
+
+  /**
+   * Send a message: a string goes as text, bytes as binary (or as text with `{ binary: false }`, which
+   * trusts the caller that they are UTF-8). Returns false when the message was not sent (the connection
+   * is closing) or when the buffer is over the high-water mark — then wait for 'drain'.
+   */
+  send(data: string | Buffer | Uint8Array, options: { binary?: boolean } = {}): boolean {
+    const isBinary = options.binary ?? typeof data !== 'string';
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (!this.core.send(bytes, isBinary)) return false;
+    return this.underHighWaterMark();
+  }
+
+  /** Send a message framed once for many connections (see broadcast.ts). */
+  sendPrepared(message: PreparedMessage): boolean {
+    const sent = this.role === 'server' ? this.core.sendPrepared(message.frame) : this.core.send(message.payload, message.isBinary);
+    if (!sent) return false;
+    return this.underHighWaterMark();
+  }
+
+  ping(payload: string | Buffer = EMPTY): boolean {
+    return this.core.ping(typeof payload === 'string' ? Buffer.from(payload) : payload);
+  }
+
+  pong(payload: string | Buffer = EMPTY): boolean {
+    return this.core.pong(typeof payload === 'string' ? Buffer.from(payload) : payload);
+  }
+
+  /** Start the close handshake (RFC 6455 §7.1.2). The 'close' event follows once TCP is closed. */
+  close(code: number = CloseCode.Normal, reason = ''): void {
+    if (this.core.state !== ProtocolState.Open) return;
+    this.core.close(code, reason);
+    this.armCloseTimer();
+  }
+
+  /** Cut the connection now, without a close handshake (reported as 1006). */
+  terminate(): void {
+    this.output.discard();
+    this.socket.destroy();
+  }
+
+  /** Ping every `intervalMs`; a peer that leaves a ping unanswered for `timeoutMs` is terminated. */
+  startHeartbeat(options: HeartbeatOptions): void {
+    this.stopHeartbeat();
+    const timeoutMs = options.timeoutMs ?? options.intervalMs;
+    this.heartbeatTimer = setInterval(() => {
+      if (!this.ping()) return;
+      this.pongTimer ??= setTimeout(() => {
+        this.reportError(new WebSocketError('HEARTBEAT_TIMEOUT', CloseCode.Abnormal, `no pong within ${timeoutMs} ms`));
+        this.terminate();
+      }, timeoutMs);
+    }, options.intervalMs);
+    this.heartbeatTimer.unref();
+  }
+
+  stopHeartbeat(): void {
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.pongTimer);
+    this.heartbeatTimer = undefined;
+    this.pongTimer = undefined;
+  }
+
+  // ── Internals ─────────────────────────────────────────────────────────────────────────────────
+
+  private write(data: Buffer): void {
+    this.output.write(data);
+    if (this.bufferedAmount > this.maxBufferedBytes) {
+      // The peer is not reading. A close frame would queue behind everything else, so cut the connection.
+      const error = new WebSocketError('SEND_BUFFER_FULL', CloseCode.PolicyViolation, `more than ${this.maxBufferedBytes} bytes buffered for a peer that is not reading`);
+      this.closeInfo ??= { code: error.closeCode, reason: error.message, wasClean: false };
+      this.reportError(error);
+      this.terminate();
+    }
+  }
+
+  private underHighWaterMark(): boolean {
+    if (this.bufferedAmount <= this.highWaterMark) return true;
+    this.waitingForDrain = true;
+    return false;
+  }
+
+  private onSocketDrain(): void {
+    if (this.waitingForDrain && this.bufferedAmount <= this.highWaterMark) {
+      this.waitingForDrain = false;
+      this.emit('drain');
+    }
+  }
+
+  private onPong(payload: Buffer): void {
+    clearTimeout(this.pongTimer);
+    this.pongTimer = undefined;
+    this.emit('pong', payload);
+  }
+
+  /** The close handshake is complete, or the connection failed: now close TCP (§7.1.1). */
+  private onProtocolClose(info: CloseInfo): void {
+    this.closeInfo ??= info;
+    this.stopHeartbeat();
+    if (this.role === 'server' || !info.wasClean) {
+      // The server closes TCP first; after a failure either side may. Flush the close frame first.
+      this.output.flush();
+      this.socket.end();
+    }
+    // The client waits for the server to close TCP, but not forever.
+    this.armCloseTimer();
+  }
+
+  /** The peer ended its side of TCP. Whatever the state, there is nothing more to read: end ours. */
+  private onSocketEnd(): void {
+    this.output.flush();
+    this.socket.end();
+  }
+
+  private onSocketClose(): void {
+    this.stopHeartbeat();
+    clearTimeout(this.closeTimer);
+    this.output.discard();
+    this.core.transportClosed(); // reports 1006 through onProtocolClose if no close handshake happened
+    if (this.closeEmitted) return;
+    this.closeEmitted = true;
+    const info = this.closeInfo ?? { code: CloseCode.Abnormal, reason: '', wasClean: false };
+    this.emit('close', info.code, info.reason, info.wasClean);
+  }
+
+  private armCloseTimer(): void {
+    if (this.closeTimer !== undefined) return;
+    this.closeTimer = setTimeout(() => {
+      this.reportError(new WebSocketError('CLOSE_TIMEOUT', CloseCode.Abnormal, `close handshake not finished within ${this.closeTimeoutMs} ms`));
+      this.socket.destroy();
+    }, this.closeTimeoutMs);
+    this.closeTimer.unref();
+  }
+
+  private reportError(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,196 @@
+// Incremental frame parser: RFC 6455 §5.2 (base framing) with §5.3 (unmasking) and the framing rules
+// of §5.5 (control frames). Bytes go in split anywhere; frame headers and unmasked payload pieces come out.
+//
+//   0                   1                   2                   3
+//   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//  +-+-+-+-+-------+-+-------------+-------------------------------+
+//  |F|R|R|R| opcode|M| Payload len |    Extended payload length    |
+//  |I|S|S|S|  (4)  |A|     (7)     |             (16/64)           |
+//  |N|V|V|V|       |S|             |   (if payload len==126/127)   |
+//  | |1|2|3|       |K|             |                               |
+//  +-+-+-+-+-------+-+-------------+ - - - - - - - - - - - - - - - +
+//  |     Extended payload length continued, if payload len == 127  |
+//  + - - - - - - - - - - - - - - - +-------------------------------+
+//  |                               |Masking-key, if MASK set to 1  |
+//  +-------------------------------+-------------------------------+
+//  | Masking-key (continued)       |          Payload Data         |
+//  +-------------------------------- - - - - - - - - - - - - - - - +
+//
+// Hot path, written for speed: a header that lies whole inside the chunk is read in place; payload
+// is handed on as views of the incoming chunk (no copy, no Buffer.concat), unmasked in place.
+
+import { CloseCode } from './close-codes.ts';
+import { WebSocketError } from './errors.ts';
+import { applyMask } from './mask.ts';
+import { MAX_CONTROL_PAYLOAD, isControlOpcode, isKnownOpcode } from './opcodes.ts';
+
+export interface FrameHeader {
+  fin: boolean;
+  /** The three RSV bits as a number 0–7 (RSV1 is 4). */
+  reservedBits: number;
+  opcode: number;
+  masked: boolean;
+  payloadLength: number;
+}
+
+/** Where parsed frames go. Throwing a WebSocketError from any method fails the connection. */
+export interface FrameSink {
+  /** A header was read: check it before a single payload byte is accepted. The object is reused: copy what you keep. */
+  onFrameStart(header: FrameHeader): void;
+  /** Unmasked payload bytes as they arrive: a view into the input, valid during the call only. */
+  onFramePayload(data: Buffer): void;
+  onFrameEnd(): void;
+}
+
+export interface FrameParserOptions {
+  /** A server requires masked frames from its client, a client requires unmasked ones (§5.1). */
+  expectMasked: boolean;
+}
+
+/** The largest header: 2 bytes + 8 of extended length + 4 of masking key. */
+const MAX_HEADER_BYTES = 14;
+
+export class FrameParser {
+  private readonly header: FrameHeader = { fin: false, reservedBits: 0, opcode: 0, masked: false, payloadLength: 0 };
+  /** Header bytes collected across chunks, used only when a header is split (the slow path). */
+  private readonly partialHeader = Buffer.alloc(MAX_HEADER_BYTES);
+  private partialHeaderLength = 0;
+  private readonly maskKey = Buffer.alloc(4);
+  private readingPayload = false;
+  private payloadRemaining = 0;
+  /** Payload bytes of the current frame already unmasked: the mask phase for the next piece. */
+  private payloadOffset = 0;
+
+  constructor(
+    private readonly sink: FrameSink,
+    private readonly options: FrameParserOptions,
+  ) {}
+
+  /** Feed bytes. Throws WebSocketError on a framing violation; the parser must not be used after that. */
+  push(chunk: Buffer): void {
+    let offset = 0;
+    const end = chunk.length;
+    while (offset < end) {
+      if (this.readingPayload) {
+        offset = this.readPayload(chunk, offset);
+      } else {
+        offset = this.readHeader(chunk, offset);
+      }
+    }
+  }
+
+  private readPayload(chunk: Buffer, offset: number): number {
+    const take = Math.min(this.payloadRemaining, chunk.length - offset);
+    const piece = chunk.subarray(offset, offset + take);
+    if (this.header.masked) applyMask(piece, this.maskKey, this.payloadOffset);
+    this.payloadOffset += take;
+    this.payloadRemaining -= take;
+    this.sink.onFramePayload(piece);
+    if (this.payloadRemaining === 0) this.endFrame();
+    return offset + take;
+  }
+
+  private readHeader(chunk: Buffer, offset: number): number {
+    // Fast path: nothing collected yet and the whole header is in this chunk.
+    const available = chunk.length - offset;
+    if (this.partialHeaderLength === 0 && available >= 2) {
+      const length = headerLength(chunk[offset + 1]);
+      if (available >= length) {
+        this.decodeHeader(chunk, offset);
+        return offset + length;
+      }
+    }
+    // Slow path: the header is split across chunks; collect it byte by byte (at most 14 bytes).
+    this.partialHeader[this.partialHeaderLength++] = chunk[offset++];
+    while (offset < chunk.length) {
+      const needed = this.partialHeaderLength >= 2 ? headerLength(this.partialHeader[1]) : 2;
+      if (this.partialHeaderLength === needed) break;
+      this.partialHeader[this.partialHeaderLength++] = chunk[offset++];
+    }
+    if (this.partialHeaderLength >= 2 && this.partialHeaderLength === headerLength(this.partialHeader[1])) {
+      this.partialHeaderLength = 0;
+      this.decodeHeader(this.partialHeader, 0);
+    }
+    return offset;
+  }
+
+  /** Read a complete header starting at `at`, check the framing rules, and start the payload. */
+  private decodeHeader(bytes: Buffer, at: number): void {
+    const first = bytes[at];
+    const second = bytes[at + 1];
+    const header = this.header;
+    header.fin = (first & 0x80) !== 0;
+    header.reservedBits = (first >>> 4) & 0x7;
+    header.opcode = first & 0x0f;
+    header.masked = (second & 0x80) !== 0;
+    let length = second & 0x7f;
+    let position = at + 2;
+
+    // §5.2: RSV bits MUST be 0 unless an extension defines them; we negotiate none.
+    if (header.reservedBits !== 0) {
+      throw new WebSocketError('RESERVED_BITS', CloseCode.ProtocolError, `reserved bits set (RSV=${header.reservedBits}) and no extension was negotiated`);
+    }
+    if (!isKnownOpcode(header.opcode)) {
+      throw new WebSocketError('RESERVED_OPCODE', CloseCode.ProtocolError, `reserved opcode ${header.opcode}`);
+    }
+    if (isControlOpcode(header.opcode)) {
+      // §5.5: control frames MUST NOT be fragmented and carry at most 125 bytes.
+      if (!header.fin) throw new WebSocketError('FRAGMENTED_CONTROL_FRAME', CloseCode.ProtocolError, 'fragmented control frame');
+      if (length > MAX_CONTROL_PAYLOAD) {
+        throw new WebSocketError('CONTROL_FRAME_TOO_LONG', CloseCode.ProtocolError, 'control frame payload over 125 bytes');
+      }
+    }
+    // §5.1: a client masks every frame, a server masks none.
+    if (header.masked !== this.options.expectMasked) {
+      throw header.masked
+        ? new WebSocketError('MASKED_FRAME', CloseCode.ProtocolError, 'masked frame from a server')
+        : new WebSocketError('UNMASKED_FRAME', CloseCode.ProtocolError, 'unmasked frame from a client');
+    }
+
+    if (length === 126) {
+      length = bytes.readUInt16BE(position);
+      position += 2;
+    } else if (length === 127) {
+      const high = bytes.readUInt32BE(position);
+      const low = bytes.readUInt32BE(position + 4);
+      position += 8;
+      // §5.2: "the most significant bit MUST be 0".
+      if (high >= 0x80000000) {
+        throw new WebSocketError('INVALID_FRAME', CloseCode.ProtocolError, '64-bit payload length with the most significant bit set');
+      }
+      // Beyond 2^53 − 1 a JavaScript number can no longer count bytes exactly.
+      if (high > 0x1fffff) {
+        throw new WebSocketError('LENGTH_TOO_LARGE', CloseCode.MessageTooBig, 'payload length above 2^53 - 1');
+      }
+      length = high * 0x100000000 + low;
+    }
+    header.payloadLength = length;
+
+    if (header.masked) {
+      this.maskKey[0] = bytes[position];
+      this.maskKey[1] = bytes[position + 1];
+      this.maskKey[2] = bytes[position + 2];
+      this.maskKey[3] = bytes[position + 3];
+    }
+
+    this.sink.onFrameStart(header);
+    this.payloadOffset = 0;
+    this.payloadRemaining = length;
+    if (length === 0) {
+      this.endFrame();
+    } else {
+      this.readingPayload = true;
+    }
+  }
+
+  private endFrame(): void {
+    this.readingPayload = false;
+    this.sink.onFrameEnd();
+  }
+}
+
+/** Header size announced by the second byte: 2, plus 2 or 8 for an extended length, plus 4 for a mask. */
+function headerLength(secondByte: number): number {
+  const length = secondByte & 0x7f;
+  return 2 + (length === 126 ? 2 : length === 127 ? 8 : 0) + ((secondByte & 0x80) !== 0 ? 4 : 0);
+}

@@ -1,0 +1,187 @@
+// The opening handshake: RFC 6455 §4.1 (client requirements), §4.2 (server requirements),
+// §1.3 and §4.2.2 (Sec-WebSocket-Accept = base64(SHA-1(key + GUID))), §11.3 (the headers).
+
+import { createHash, randomBytes } from 'node:crypto';
+
+/** The GUID every endpoint appends to the client's key (§1.3). */
+export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** The Sec-WebSocket-Accept value for a Sec-WebSocket-Key. */
+export function acceptKey(key: string): string {
+  return createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+}
+
+/** A fresh Sec-WebSocket-Key: 16 random bytes, base64 (§4.1). */
+export function generateKey(): string {
+  return randomBytes(16).toString('base64');
+}
+
+/** A key is 16 bytes in base64: 24 characters, the last two '=' (§4.2.1 item 5). */
+export function isValidKey(key: string | undefined): key is string {
+  if (key === undefined || key.length !== 24 || !key.endsWith('==')) return false;
+  return Buffer.from(key, 'base64').toString('base64') === key;
+}
+
+/** Headers as node:http gives them: lower-case names, a value or a list of values. */
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+export function headerValue(headers: HeaderMap, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** Split a comma-separated header into trimmed items (no regular expression on attacker input). */
+export function headerTokens(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const tokens: string[] = [];
+  for (const part of value.split(',')) {
+    const token = part.trim();
+    if (token !== '') tokens.push(token);
+  }
+  return tokens;
+}
+
+/** Does a token-list header (Connection, Upgrade) contain `token`, compared case-insensitively? */
+export function hasToken(value: string | undefined, token: string): boolean {
+  const wanted = token.toLowerCase();
+  return headerTokens(value).some((item) => item.toLowerCase() === wanted);
+}
+
+export interface UpgradeRequestHead {
+  method?: string;
+  httpVersion: string;
+  headers: HeaderMap;
+}
+
+export type ServerHandshakeCheck =
+  | { ok: true; key: string; offeredProtocols: string[] }
+  | { ok: false; status: number; reason: string; headers?: Record<string, string> };
+
+/** Check a client's opening handshake against §4.2.1, item by item. */
+export function checkUpgradeRequest(request: UpgradeRequestHead): ServerHandshakeCheck {
+  const headers = request.headers;
+  if (request.method !== undefined && request.method !== 'GET') {
+    return { ok: false, status: 405, reason: 'the opening handshake must be a GET request', headers: { Allow: 'GET' } };
+  }
+  const [major, minor] = request.httpVersion.split('.').map(Number);
+  if (!(major > 1 || (major === 1 && minor >= 1))) {
+    return { ok: false, status: 400, reason: 'the opening handshake needs HTTP/1.1 or later' };
+  }
+  if (!headerValue(headers, 'host')) return { ok: false, status: 400, reason: 'missing Host header' };
+  if (!hasToken(headerValue(headers, 'upgrade'), 'websocket')) {
+    return { ok: false, status: 400, reason: 'the Upgrade header must name websocket' };
+  }
+  if (!hasToken(headerValue(headers, 'connection'), 'upgrade')) {
+    return { ok: false, status: 400, reason: 'the Connection header must include Upgrade' };
+  }
+  // §4.4: an unsupported version is answered 426 with the versions we speak.
+  if (headerValue(headers, 'sec-websocket-version')?.trim() !== '13') {
+    return {
+      ok: false,
+      status: 426,
+      reason: 'unsupported Sec-WebSocket-Version (this server speaks 13)',
+      headers: { 'Sec-WebSocket-Version': '13' },
+    };
+  }
+  const key = headerValue(headers, 'sec-websocket-key')?.trim();
+  if (!isValidKey(key)) return { ok: false, status: 400, reason: 'Sec-WebSocket-Key must be 16 bytes in base64' };
+  return { ok: true, key, offeredProtocols: headerTokens(headerValue(headers, 'sec-websocket-protocol')) };
+}
+
+/** The 101 response that completes the handshake (§4.2.2 item 5). No extension is ever accepted. */
+export function acceptResponse(key: string, protocol?: string): string {
+  return (
+    'HTTP/1.1 101 Switching Protocols\r\n' +
+    'Upgrade: websocket\r\n' +
+    'Connection: Upgrade\r\n' +
+    `Sec-WebSocket-Accept: ${acceptKey(key)}\r\n` +
+    (protocol ? `Sec-WebSocket-Protocol: ${protocol}\r\n` : '') +
+    '\r\n'
+  );
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  426: 'Upgrade Required',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** A plain-text refusal of the handshake, connection closed after it. */
+export function refusalResponse(status: number, reason: string, headers: Record<string, string> = {}): string {
+  const body = reason + '\n';
+  let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n`;
+  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+  head += `Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+  return head + body;
+}
+
+// ── Client side (§4.1) ──────────────────────────────────────────────────────────────────────────
+
+export interface ClientRequestOptions {
+  host: string;
+  path: string;
+  key: string;
+  protocols?: string[];
+  origin?: string;
+  headers?: Record<string, string>;
+}
+
+export function clientRequest(options: ClientRequestOptions): string {
+  let request =
+    `GET ${options.path} HTTP/1.1\r\n` +
+    `Host: ${options.host}\r\n` +
+    'Upgrade: websocket\r\n' +
+    'Connection: Upgrade\r\n' +
+    `Sec-WebSocket-Key: ${options.key}\r\n` +
+    'Sec-WebSocket-Version: 13\r\n';
+  if (options.protocols?.length) request += `Sec-WebSocket-Protocol: ${options.protocols.join(', ')}\r\n`;
+  if (options.origin) request += `Origin: ${options.origin}\r\n`;
+  for (const [name, value] of Object.entries(options.headers ?? {})) request += `${name}: ${value}\r\n`;
+  return request + '\r\n';
+}
+
+export interface ResponseHead {
+  statusCode: number;
+  statusText: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Parse an HTTP response head (status line and headers, without the final blank line).
+ * Returns undefined when it is not a well-formed HTTP/1.x response.
+ */
+export function parseResponseHead(text: string): ResponseHead | undefined {
+  const lines = text.split('\r\n');
+  const statusLine = lines[0];
+  if (!statusLine.startsWith('HTTP/1.')) return undefined;
+  const firstSpace = statusLine.indexOf(' ');
+  const statusCode = Number(statusLine.slice(firstSpace + 1, firstSpace + 4));
+  if (firstSpace < 0 || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 999) return undefined;
+  const headers: Record<string, string> = Object.create(null);
+  for (let index = 1; index < lines.length; index++) {
+    const line = lines[index];
+    const colon = line.indexOf(':');
+    if (colon <= 0) return undefined;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+  }
+  return { statusCode, statusText: statusLine.slice(firstSpace + 5), headers };
+}
+
+/** Check the server's answer (§4.1, "the client MUST validate the server's response"). Returns the problem, or undefined. */
+export function checkUpgradeResponse(response: ResponseHead, key: string, offeredProtocols: string[]): string | undefined {
+  if (response.statusCode !== 101) return `server answered ${response.statusCode} ${response.statusText}`.trim();
+  if (!hasToken(response.headers['upgrade'], 'websocket')) return 'response lacks Upgrade: websocket';
+  if (!hasToken(response.headers['connection'], 'upgrade')) return 'response lacks Connection: Upgrade';
+  if (response.headers['sec-websocket-accept'] !== acceptKey(key)) return 'wrong Sec-WebSocket-Accept';
+  if (response.headers['sec-websocket-extensions'] !== undefined) return 'server chose an extension the client did not offer';
+  const protocol = response.headers['sec-websocket-protocol'];
+  if (protocol !== undefined && !offeredProtocols.includes(protocol)) return `server chose subprotocol "${protocol}", which was not offered`;
+  return undefined;
+}

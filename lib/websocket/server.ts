@@ -1,0 +1,102 @@
+// The server side of the opening handshake over a socket: RFC 6455 §4.2 (server requirements).
+// `acceptWebSocket` turns an HTTP upgrade request — from node:http's 'upgrade' event or from our own
+// HTTP server — into an open WebSocketConnection; `WebSocketServer` routes upgrades by path.
+
+import type { Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CloseCode } from './close-codes.ts';
+import { WebSocketConnection, type ConnectionOptions } from './connection.ts';
+import { acceptResponse, checkUpgradeRequest, headerValue, refusalResponse, type HeaderMap } from './handshake.ts';
+
+/** What an upgrade needs of the HTTP request; node's IncomingMessage fits as it is. */
+export interface UpgradeRequest {
+  method?: string;
+  url?: string;
+  httpVersion: string;
+  headers: HeaderMap;
+}
+
+export interface AcceptOptions extends ConnectionOptions {
+  /** Pick one of the client's subprotocols (§4.2.2 item 5.4), or undefined for none. */
+  selectProtocol?: (offered: string[], request: UpgradeRequest) => string | undefined;
+  /** Return false to refuse the Origin with 403 (§10.2: browsers send Origin, the server decides). */
+  checkOrigin?: (origin: string | undefined, request: UpgradeRequest) => boolean;
+}
+
+/**
+ * Validate the upgrade request; on success write the 101 response and return the open connection
+ * (the `head` bytes are fed to it on the next tick), otherwise answer 400/403/405/426 with a reason,
+ * close the socket and return undefined.
+ */
+export function acceptWebSocket(request: UpgradeRequest, socket: Duplex, head: Buffer, options: AcceptOptions = {}): WebSocketConnection | undefined {
+  const check = checkUpgradeRequest(request);
+  if (!check.ok) {
+    refuseUpgrade(socket, check.status, check.reason, check.headers);
+    return undefined;
+  }
+  if (options.checkOrigin && !options.checkOrigin(headerValue(request.headers, 'origin'), request)) {
+    refuseUpgrade(socket, 403, 'origin not allowed');
+    return undefined;
+  }
+  let protocol = options.selectProtocol?.(check.offeredProtocols, request);
+  if (protocol !== undefined && !check.offeredProtocols.includes(protocol)) protocol = undefined;
+  socket.write(acceptResponse(check.key, protocol));
+  return new WebSocketConnection(socket, 'server', { ...options, protocol, head });
+}
+
+/** Answer an upgrade with an HTTP error and close the socket once it is written. */
+export function refuseUpgrade(socket: Duplex, status: number, reason: string, headers?: Record<string, string>): void {
+  if (socket.destroyed) return;
+  socket.end(refusalResponse(status, reason, headers), () => socket.destroy());
+}
+
+export type ConnectionHandler = (connection: WebSocketConnection, request: UpgradeRequest) => void;
+
+/**
+ * WebSocket endpoints by exact path, attached to a node:http server's 'upgrade' event. Keeps every
+ * open connection so a shutdown can close them all with 1001 (Going Away). For path parameters,
+ * use the router in lib/http, which calls `acceptWebSocket` the same way.
+ */
+export class WebSocketServer {
+  readonly connections = new Set<WebSocketConnection>();
+  private readonly routes = new Map<string, { handler: ConnectionHandler; options: AcceptOptions }>();
+
+  route(path: string, handler: ConnectionHandler, options: AcceptOptions = {}): this {
+    this.routes.set(path, { handler, options });
+    return this;
+  }
+
+  attach(server: HttpServer): this {
+    server.on('upgrade', (request, socket, head) => this.handleUpgrade(request, socket, head));
+    return this;
+  }
+
+  handleUpgrade(request: UpgradeRequest, socket: Duplex, head: Buffer): void {
+    const url = request.url ?? '/';
+    const query = url.indexOf('?');
+    const route = this.routes.get(query === -1 ? url : url.slice(0, query));
+    if (!route) {
+      refuseUpgrade(socket, 404, `no WebSocket endpoint at ${url}`);
+      return;
+    }
+    const connection = acceptWebSocket(request, socket, head, route.options);
+    if (!connection) return;
+    this.track(connection);
+    route.handler(connection, request);
+  }
+
+  /** Remember a connection until it closes (also for connections accepted elsewhere). */
+  track(connection: WebSocketConnection): void {
+    this.connections.add(connection);
+    connection.once('close', () => this.connections.delete(connection));
+  }
+
+  /** Close every connection (1001 by default) and wait until all are gone. */
+  async closeAll(code: number = CloseCode.GoingAway, reason = 'server shutting down'): Promise<void> {
+    const closing = [...this.connections].map((connection) => new Promise<void>((resolve) => {
+      connection.once('close', () => resolve());
+      connection.close(code, reason);
+    }));
+    await Promise.all(closing);
+  }
+}
