@@ -1,0 +1,87 @@
+// Day 19, task 2: the bird app's rooms, membership and view counter (no socket in here).
+// A tweet goes to every member of its room, sender included, in the order tweets arrive; every
+// copy handed to a member's socket is one view, read or not.
+
+import { formatTweet, readTweetMessage } from './tweets.ts';
+
+/** One user in one room, as the socket side presents it. */
+export interface RoomMember<Frame> {
+  /** Hand one framed tweet to the member's socket without waiting for the peer. False when the member can no longer receive (closing or closed). */
+  deliver(frame: Frame): boolean;
+}
+
+export interface PostedTweet {
+  /** The tweet as sent to the room. */
+  text: string;
+  /** How many members it was handed to: the views it added. */
+  views: number;
+}
+
+/**
+ * `Frame` is whatever the socket side writes: a PreparedMessage in the server (framed once per tweet,
+ * shared by every member), a plain string in tests.
+ */
+export class BirdApp<Frame> {
+  readonly #rooms = new Map<string, Set<RoomMember<Frame>>>();
+  readonly #frameTweet: (text: string) => Frame;
+  #views = 0;
+
+  constructor(frameTweet: (text: string) => Frame) {
+    this.#frameTweet = frameTweet;
+  }
+
+  /** Tweet copies handed to members since start or the last reset. */
+  get views(): number {
+    return this.#views;
+  }
+
+  resetViews(): void {
+    this.#views = 0;
+  }
+
+  /** Rooms with at least one member. */
+  get roomCount(): number {
+    return this.#rooms.size;
+  }
+
+  memberCount(room: string): number {
+    return this.#rooms.get(room)?.size ?? 0;
+  }
+
+  /** No history: a newcomer sees only tweets posted after joining. */
+  join(room: string, member: RoomMember<Frame>): void {
+    let members = this.#rooms.get(room);
+    if (members === undefined) {
+      members = new Set();
+      this.#rooms.set(room, members);
+    }
+    members.add(member);
+  }
+
+  leave(room: string, member: RoomMember<Frame>): void {
+    const members = this.#rooms.get(room);
+    if (members === undefined) return;
+    members.delete(member);
+    // Empty rooms are forgotten, so a scan of room numbers leaves nothing behind.
+    if (members.size === 0) this.#rooms.delete(room);
+  }
+
+  /**
+   * Handle one incoming message from `author` in `room`: a valid tweet is framed once and handed to
+   * every member. Returns undefined for anything that is not a valid tweet (it is ignored, silently).
+   */
+  receive(room: string, author: string, data: Buffer | string, isBinary: boolean): PostedTweet | undefined {
+    const message = readTweetMessage(data, isBinary);
+    if (message === undefined) return undefined;
+    const text = formatTweet(author, message);
+    const members = this.#rooms.get(room);
+    if (members === undefined) return { text, views: 0 };
+    const frame = this.#frameTweet(text);
+    let views = 0;
+    for (const member of members) {
+      if (member.deliver(frame)) views++;
+    }
+    this.#views += views;
+    return { text, views };
+  }
+}

@@ -1,0 +1,265 @@
+// `npm start`: the all-in-one North Pole server. Day 19, Poparazzi, the chit-chat stand-in and Hello World
+// share one Router on one HTTP port (our raw HTTP/1.1 server, or node:http with --node-http); BATCHAT
+// listens on its own TCP port. SIGINT/SIGTERM close every WebSocket with 1001, then the listeners.
+
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { serveWithNodeHttp } from '../lib/http/node-adapter.ts';
+import { html } from '../lib/http/responses.ts';
+import { Router, type RouteRequest } from '../lib/http/router.ts';
+import { createHttpServer } from '../lib/http/server.ts';
+import { startBatchat } from './batchat/server.ts';
+import { registerDay19 } from './cch19/routes.ts';
+import { serveStaticFiles } from './cch19/static-files.ts';
+import { registerChitchatStandin } from './chitchat-standin/standin.ts';
+import { createHelloRouter, escapeHtml } from './hello-http/app.ts';
+import { registerPoparazzi } from './poparazzi/server.ts';
+
+const USAGE = `Usage: npm start -- [options]
+
+The all-in-one North Pole server: every HTTP and WebSocket service of the project on one port,
+and the BATCHAT telnet chat on its own.
+
+Options:
+  --port N          HTTP port (default: the PORT environment variable, else 8000; 0 picks a free port)
+  --host ADDR       address to listen on (default 127.0.0.1; use 0.0.0.0 to accept other machines)
+  --node-http       run the same routes on node:http instead of our raw HTTP/1.1 server
+  --chat-port N     BATCHAT's TCP port (default 1337; 0 picks a free port)
+  --no-chat         do not start BATCHAT
+  -h, --help        show this help
+
+On start it prints "listening on http://HOST:PORT/" (the real port, also with --port 0), then one
+line per service. Ctrl-C (SIGINT) or SIGTERM closes every WebSocket with 1001 and exits 0.`;
+
+/** How long a clean shutdown may take before the remaining connections are cut. */
+const SHUTDOWN_DEADLINE_MS = 8_000;
+const PUBLIC_DIRECTORY = new URL('./public/', import.meta.url);
+
+/** One application on the shared router, as the front page lists it. */
+interface MountedService {
+  name: string;
+  /** HTML, written here (never from a request). */
+  description: string;
+  links: { href: string; label: string }[];
+  close(): Promise<void>;
+}
+
+/** Something listening: the HTTP server (either stack) or BATCHAT. */
+interface Listener {
+  close(): Promise<void>;
+  terminate(): void;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`north-pole: ${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function portFlag(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) fail(`${name} must be a port number from 0 to 65535, got "${value}"`);
+  return Number(value);
+}
+
+function readFlags() {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'node-http': { type: 'boolean', default: false },
+        'chat-port': { type: 'string' },
+        'no-chat': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (parsed.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  return {
+    port: parsed.port !== undefined ? portFlag('--port', parsed.port, 8000) : portFlag('PORT', process.env.PORT, 8000),
+    host: parsed.host,
+    nodeHttp: parsed['node-http'],
+    chatPort: parsed['no-chat'] ? undefined : portFlag('--chat-port', parsed['chat-port'], 1337),
+  };
+}
+
+/** Serve a whole Router under a path prefix: "/hello/echo" reaches the sub-router as "/echo". */
+function mountRouter(router: Router, prefix: string, subRouter: Router, methods: string[]): void {
+  const forward = (request: RouteRequest) => subRouter.dispatch({ ...request, path: request.path.slice(prefix.length) || '/' });
+  for (const method of methods) {
+    router.route(method, prefix, forward);
+    router.route(method, `${prefix}/*rest`, forward);
+  }
+}
+
+/** Register every HTTP/WebSocket application on `router`; the list is what the front page shows. */
+function mountServices(router: Router): MountedService[] {
+  const services: MountedService[] = [];
+
+  const day19 = registerDay19(router);
+  services.push({
+    name: 'Day 19: Christmas Sockets on the Chimney',
+    description: 'Table tennis on <code>/19/ws/ping</code> and the bird app: rooms on <code>/19/ws/room/&lt;number&gt;/user/&lt;name&gt;</code>, views on <code>GET /19/views</code>, <code>POST /19/reset</code>.',
+    links: [{ href: '/19/', label: 'bird app' }, { href: '/19/ping.html', label: 'table tennis' }, { href: '/19/views', label: 'view count' }],
+    close: () => day19.close(),
+  });
+
+  const poparazzi = registerPoparazzi(router);
+  services.push({
+    name: 'Poparazzi event stream',
+    description: 'A WebSocket on <code>/</code> (bearer token first), tokens from <code>POST /sessions</code>, counts on <code>GET /posts/&lt;uuid&gt;/views</code>.',
+    links: [],
+    close: () => poparazzi.close(),
+  });
+
+  const chitchat = registerChitchatStandin(router);
+  services.push({
+    name: 'WebSocket chit chat (hackattic stand-in)',
+    description: '<code>GET /challenges/websocket_chit_chat/problem?access_token=…</code>, then the conversation on <code>/_/ws/&lt;token&gt;</code>, then <code>POST …/solve</code>. Solve it with <code>npm run chitchat</code>.',
+    links: [],
+    close: () => chitchat.close(),
+  });
+
+  // TODO(teams-standin): servers/teams-standin/ exports nothing yet; mount its Global/Team routes here when it lands.
+
+  mountRouter(router, '/hello', createHelloRouter(), ['GET', 'POST']);
+  services.push({
+    name: 'Hello World',
+    description: 'A page that shows the request our HTTP parser just read; <code>/hello/echo</code> as plain text.',
+    links: [{ href: '/hello', label: 'hello' }],
+    close: async () => {},
+  });
+
+  return services;
+}
+
+function frontPage(services: MountedService[], stack: string, chatPort: number | undefined): string {
+  const entries = services.map((service) => {
+    const links = service.links.map((link) => `<li><a href="${escapeHtml(link.href)}">${escapeHtml(link.label)}</a></li>`).join('');
+    return `      <li><h2>${escapeHtml(service.name)}</h2><p>${service.description}</p>${links === '' ? '' : `<ul>${links}</ul>`}</li>`;
+  });
+  if (chatPort !== undefined) {
+    entries.push(`      <li><h2>BATCHAT</h2><p>A telnet chat on its own TCP port: <code>telnet &lt;this host&gt; ${chatPort}</code>.</p></li>`);
+  }
+  const template = readFileSync(new URL('index.html.template', PUBLIC_DIRECTORY), 'utf8');
+  return template.replace('{{services}}', entries.join('\n')).replace('{{stack}}', escapeHtml(stack));
+}
+
+async function listenHttp(router: Router, port: number, host: string, nodeHttp: boolean): Promise<Listener & { port: number }> {
+  if (!nodeHttp) {
+    const server = createHttpServer({ router });
+    const address = await server.listen(port, host);
+    return { port: address.port, close: () => server.close(), terminate: () => server.terminate() };
+  }
+  const server = serveWithNodeHttp(router);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    }),
+    terminate: () => server.closeAllConnections(),
+  };
+}
+
+function describeListenError(error: unknown, what: string, port: number): string {
+  const code = (error as { code?: string }).code;
+  if (code === 'EADDRINUSE') return `${what} port ${port} is already in use`;
+  if (code === 'EACCES') return `no permission to listen on ${what} port ${port}`;
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `cannot listen on that address (${code})`;
+  return `${what} could not start: ${(error as Error).message}`;
+}
+
+async function main(): Promise<void> {
+  const flags = readFlags();
+  const router = new Router();
+  const services = mountServices(router);
+  const listeners: Listener[] = [];
+  const stack = flags.nodeHttp ? 'node:http' : 'our raw HTTP/1.1 server';
+
+  let shuttingDown = false;
+  const shutdown = async (reason: string): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    console.log(`${reason}: closing every WebSocket with 1001, then the listeners`);
+    const deadline = setTimeout(() => {
+      console.error(`north-pole: shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; cutting the remaining connections`);
+      for (const listener of listeners) listener.terminate();
+      process.exit(0);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    // Stop accepting first (close() does), while the applications say goodbye on their sockets.
+    const listenersClosed = Promise.all(listeners.map((listener) => listener.close()));
+    await Promise.all(services.map((service) => service.close().catch((error: unknown) => console.error(`north-pole: closing ${service.name}: ${String(error)}`))));
+    await listenersClosed;
+    console.log('closed');
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (shuttingDown) {
+        console.error(`north-pole: ${signal} again, exiting now`);
+        process.exit(1);
+      }
+      void shutdown(signal);
+    });
+  }
+
+  let chat: Awaited<ReturnType<typeof startBatchat>> | undefined;
+  if (flags.chatPort !== undefined) {
+    try {
+      chat = await startBatchat({ port: flags.chatPort, host: flags.host });
+    } catch (error) {
+      console.error(`north-pole: ${describeListenError(error, 'BATCHAT', flags.chatPort)} (use --chat-port N or --no-chat)`);
+      process.exit(1);
+    }
+    const running = chat;
+    listeners.push({ close: () => running.close(), terminate: () => {} });
+  }
+
+  const page = html(frontPage(services, stack, chat?.port));
+  router.get('/', () => page);
+  serveStaticFiles(router, '/', fileURLToPath(PUBLIC_DIRECTORY));
+
+  let http;
+  try {
+    http = await listenHttp(router, flags.port, flags.host, flags.nodeHttp);
+  } catch (error) {
+    console.error(`north-pole: ${describeListenError(error, 'HTTP', flags.port)} (use --port N or PORT=N)`);
+    await chat?.close();
+    process.exit(1);
+  }
+  listeners.push(http);
+
+  const base = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${http.port}`;
+  console.log(`listening on ${base}/ (${stack})`);
+  console.log(`  front page         ${base}/`);
+  console.log(`  day 19 bird app    ${base}/19/   (ws ${base.replace('http', 'ws')}/19/ws/room/<number>/user/<name>)`);
+  console.log(`  day 19 ping game   ${base.replace('http', 'ws')}/19/ws/ping`);
+  console.log(`  poparazzi stream   ${base.replace('http', 'ws')}/   (POST ${base}/sessions)`);
+  console.log(`  chit chat stand-in ${base}/challenges/websocket_chit_chat/problem?access_token=…`);
+  console.log(`  hello world        ${base}/hello`);
+  if (chat !== undefined) console.log(`  BATCHAT (telnet)   ${flags.host} port ${chat.port}`);
+  console.log('Ctrl-C to stop.');
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(`north-pole: could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
