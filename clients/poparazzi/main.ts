@@ -1,0 +1,91 @@
+// `npm run poparazzi-client -- --url http://127.0.0.1:8000`: a demo client for the Poparazzi stream.
+// Gets a session, authenticates, sends a state, reports views and prints every message both ways.
+
+import { parseArgs } from 'node:util';
+import { runPoparazziClient } from './client.ts';
+
+const USAGE = `Usage: npm run poparazzi-client -- --url http://127.0.0.1:8000 [options]
+
+Talks to a Poparazzi stream: POST /sessions, then on the WebSocket: authorization,
+state, view_counts. Prints what it sends (→) and what comes back (←).
+
+Options:
+  --url URL            the server (http://, https://, ws:// or wss://; default http://127.0.0.1:8000)
+  --path PATH          where the stream is (default /)
+  --token TOKEN        authenticate with this token instead of getting a session
+  --user UUID          ask POST /sessions for this user id
+  --group ID           active_group_id to send in the state (default null)
+  --typing             send is_typing true (default null, which the server echoes as false)
+  --view UUID=COUNT    report a view (repeatable; default: three random posts)
+  --timeout MS         give up after this long (default 10000)
+  -h, --help           show this help
+
+Exits 0 when every answer was as expected, 1 otherwise.`;
+
+function fail(message: string): never {
+  console.error(`poparazzi-client: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      url: { type: 'string', default: 'http://127.0.0.1:8000' },
+      path: { type: 'string', default: '/' },
+      token: { type: 'string' },
+      user: { type: 'string' },
+      group: { type: 'string' },
+      typing: { type: 'boolean', default: false },
+      view: { type: 'string', multiple: true },
+      timeout: { type: 'string', default: '10000' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+} catch (error) {
+  fail((error as Error).message);
+}
+const { values } = parsed;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+function parseViews(specs: string[] | undefined): Record<string, number> | undefined {
+  if (specs === undefined) return undefined;
+  const views: Record<string, number> = Object.create(null);
+  for (const spec of specs) {
+    const separator = spec.lastIndexOf('=');
+    const count = Number(spec.slice(separator + 1));
+    if (separator <= 0) fail(`--view wants UUID=COUNT, got ${JSON.stringify(spec)}`);
+    // The count goes to the server as given, so the server's own validation can be demonstrated.
+    views[spec.slice(0, separator)] = count;
+  }
+  return views;
+}
+
+const timeoutMs = Number(values.timeout);
+if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) fail(`--timeout must be a positive whole number, got ${JSON.stringify(values.timeout)}`);
+try {
+  new URL(values.url);
+} catch {
+  fail(`--url is not a URL: ${JSON.stringify(values.url)}`);
+}
+
+try {
+  const result = await runPoparazziClient({
+    url: values.url,
+    streamPath: values.path,
+    token: values.token,
+    userId: values.user,
+    state: { active_group_id: values.group ?? null, is_typing: values.typing ? true : null },
+    viewCounts: parseViews(values.view),
+    timeoutMs,
+    report: (line) => console.log(line),
+  });
+  if (!result.ok) console.error(`poparazzi-client: ${result.failure}`);
+  process.exitCode = result.ok ? 0 : 1;
+} catch (error) {
+  console.error(`poparazzi-client: ${(error as Error).message}`);
+  process.exitCode = 1;
+}

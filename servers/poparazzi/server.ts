@@ -1,0 +1,149 @@
+// The Poparazzi event stream served over WebSocket (seed 003): the rules of stream-session.ts wired
+// to real connections, the HTTP routes beside it, and the data file. `registerPoparazzi` adds it all
+// to a Router (the all-in-one server); `startPoparazzi` runs it alone on our raw HTTP server.
+
+import type { AddressInfo } from 'node:net';
+import { createHttpServer } from '../../lib/http/server.ts';
+import { Router, type WebSocketConnection } from '../../lib/http/router.ts';
+import { CloseCode, type HeartbeatOptions } from '../../lib/websocket/index.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { loadViewCounts } from './data-file.ts';
+import { indexPage, issueSession, postViews } from './http-routes.ts';
+import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from './messages.ts';
+import { DEFAULT_SAVE_INTERVAL_MS, ViewCountPersistence } from './persistence.ts';
+import { SessionStore } from './sessions.ts';
+import { DEFAULT_RATE_LIMIT, StreamSession, type RateLimit, type StreamAction } from './stream-session.ts';
+import { ViewLedger, type ViewRules } from './view-ledger.ts';
+
+export interface PoparazziOptions {
+  /** Where the stream is upgraded (default "/", as on poparazzi.com). */
+  streamPath?: string;
+  /** Keep view counts in this file across restarts (loaded now, saved on an interval and on close). */
+  dataFile?: string;
+  saveIntervalMs?: number;
+  /** Close a stream that has not authenticated within this long (default 5 s). */
+  authenticationTimeoutMs?: number;
+  /** Serve `POST /sessions` (default true). Turn off where sessions come from elsewhere. */
+  issueSessions?: boolean;
+  /** Serve a short HTML page on a plain `GET` of the stream path (the standalone server does). */
+  indexPage?: boolean;
+  sessions?: SessionStore;
+  viewRules?: Partial<ViewRules>;
+  messageLimits?: Partial<MessageLimits>;
+  rateLimit?: Partial<RateLimit>;
+  /** Ping idle streams so dead peers are noticed (default every 30 s, 10 s to answer). */
+  heartbeat?: HeartbeatOptions | false;
+  clock?: Clock;
+}
+
+export interface PoparazziService {
+  readonly sessions: SessionStore;
+  readonly ledger: ViewLedger;
+  /** Close every stream with 1001, stop the timers and write the data file one last time. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_AUTHENTICATION_TIMEOUT_MS = 5_000;
+/** Frames beyond this end the connection (1009); between the message limit and this, the client gets an error and stays. */
+const MAX_WEBSOCKET_MESSAGE_BYTES = 64 * 1024;
+const DEFAULT_HEARTBEAT: HeartbeatOptions = { intervalMs: 30_000, timeoutMs: 10_000 };
+/** How often ended view windows are forgotten. */
+const PRUNE_INTERVAL_MS = 60_000;
+
+/**
+ * Add the stream and its HTTP routes to `router`. Throws DataFileError when `dataFile` exists but
+ * cannot be trusted, before anything is registered.
+ */
+export function registerPoparazzi(router: Router, options: PoparazziOptions = {}): PoparazziService {
+  const clock = options.clock ?? systemClock;
+  const ledger = new ViewLedger(options.viewRules, clock);
+  if (options.dataFile !== undefined) ledger.load(loadViewCounts(options.dataFile));
+  const sessions = options.sessions ?? new SessionStore();
+  const limits: MessageLimits = { ...DEFAULT_MESSAGE_LIMITS, ...options.messageLimits };
+  const rateLimit: RateLimit = { ...DEFAULT_RATE_LIMIT, ...options.rateLimit };
+  const authenticationTimeoutMs = options.authenticationTimeoutMs ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS;
+  const heartbeat = options.heartbeat === false ? undefined : (options.heartbeat ?? DEFAULT_HEARTBEAT);
+  const streamPath = options.streamPath ?? '/';
+  const connections = new Set<WebSocketConnection>();
+
+  const persistence = options.dataFile === undefined ? undefined : new ViewCountPersistence(options.dataFile, ledger);
+  persistence?.start(options.saveIntervalMs ?? DEFAULT_SAVE_INTERVAL_MS);
+  const pruneTimer = setInterval(() => ledger.prune(), PRUNE_INTERVAL_MS);
+  pruneTimer.unref();
+
+  const serveStream = (connection: WebSocketConnection): void => {
+    const session = new StreamSession({ sessions, ledger, limits, rateLimit, clock });
+    connections.add(connection);
+    const perform = (actions: StreamAction[]): void => {
+      for (const action of actions) {
+        if (action.type === 'send') connection.send(JSON.stringify(action.message));
+        else connection.close(action.code, action.reason);
+      }
+    };
+    const deadline = setTimeout(() => perform(session.authenticationTimedOut()), authenticationTimeoutMs);
+    connection.on('message', (data, isBinary) => perform(session.receive(data, isBinary)));
+    connection.on('error', () => {}); // every failure also ends in 'close'; nothing to add here
+    connection.once('close', () => {
+      clearTimeout(deadline);
+      connections.delete(connection);
+    });
+  };
+
+  router.ws(streamPath, serveStream, { maxMessageBytes: MAX_WEBSOCKET_MESSAGE_BYTES, heartbeat });
+  if (options.indexPage) router.get(streamPath, () => indexPage());
+  if (options.issueSessions ?? true) router.post('/sessions', (request) => issueSession(sessions, request));
+  router.get('/posts/:id/views', (request) => postViews(ledger, request));
+
+  let closing: Promise<void> | undefined;
+  return {
+    sessions,
+    ledger,
+    close() {
+      closing ??= (async () => {
+        clearInterval(pruneTimer);
+        await Promise.all([...connections].map((connection) => new Promise<void>((resolve) => {
+          connection.once('close', () => resolve());
+          connection.close(CloseCode.GoingAway, 'server shutting down');
+        })));
+        await persistence?.stop();
+      })();
+      return closing;
+    },
+  };
+}
+
+export interface StartOptions extends PoparazziOptions {
+  port?: number;
+  host?: string;
+}
+
+export interface RunningPoparazzi extends PoparazziService {
+  port: number;
+  /** http://host:port — `connect()` turns it into ws:// for the stream. */
+  url: string;
+}
+
+/** Run the stream alone (port 0 lets the OS choose). Rejects with DataFileError for an untrusted data file. */
+export async function startPoparazzi(options: StartOptions = {}): Promise<RunningPoparazzi> {
+  const router = new Router();
+  const service = registerPoparazzi(router, { indexPage: true, ...options });
+  const server = createHttpServer({ router });
+  let address: AddressInfo;
+  try {
+    address = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  } catch (error) {
+    await service.close();
+    throw error;
+  }
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    sessions: service.sessions,
+    ledger: service.ledger,
+    port: address.port,
+    url: `http://${host}:${address.port}`,
+    async close() {
+      await service.close();
+      await server.close();
+    },
+  };
+}
