@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Router } from '../lib/http/router.ts';
+import { createHttpServer, type HttpServer } from '../lib/http/server.ts';
 import { acceptWebSocket, type WebSocketConnection } from '../lib/websocket/index.ts';
+import { registerDay19, type Day19 } from '../servers/cch19/routes.ts';
+import { startHello } from '../servers/hello-http/app.ts';
 import { Browser, CHROMIUM_MISSING, findChromium, type Page } from './helpers/chromium.ts';
 
 const chromium = findChromium();
@@ -101,5 +108,133 @@ describe('Chromium against our WebSocket echo server', { skip: chromium ? false 
       return closed;
     })()`);
     assert.deepEqual(browserSide, { code: 4000, reason: 'closing as you asked', wasClean: true });
+  });
+});
+
+describe('Chromium on the bird app (/19/): two people in one room', { skip: chromium ? false : CHROMIUM_MISSING }, () => {
+  let browser: Browser;
+  let alice: Page;
+  let bob: Page;
+  let server: HttpServer;
+  let day19: Day19;
+  let base: string;
+
+  before(async () => {
+    const router = new Router();
+    day19 = registerDay19(router);
+    server = createHttpServer({ router });
+    base = `http://127.0.0.1:${(await server.listen(0, '127.0.0.1')).port}`;
+    browser = await Browser.launch(chromium!);
+    [alice, bob] = [await browser.newPage(), await browser.newPage()];
+    await Promise.all([alice.navigate(`${base}/19/`), bob.navigate(`${base}/19/`)]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await day19?.close();
+    server?.terminate();
+    await server?.close();
+  });
+
+  const joinRoom = (page: Page, room: string, name: string) =>
+    page.evaluate(`(() => {
+      document.getElementById('room').value = ${JSON.stringify(room)};
+      document.getElementById('name').value = ${JSON.stringify(name)};
+      document.getElementById('join').click();
+    })()`);
+  const post = (page: Page, text: string) =>
+    page.evaluate(`(() => {
+      const input = document.getElementById('message');
+      input.value = ${JSON.stringify(text)};
+      input.dispatchEvent(new Event('input'));
+      document.getElementById('send').click();
+    })()`);
+  const tweets = (page: Page) =>
+    page.evaluate<string[]>(`[...document.querySelectorAll('#tweets .tweet')].map((item) => item.querySelector('.tweet-user').textContent + ': ' + item.querySelector('.tweet-message').textContent)`);
+
+  test('both post, both see both tweets in order, and the page shows the server\'s view count', async () => {
+    await fetch(`${base}/19/reset`, { method: 'POST' });
+    await joinRoom(alice, '7', 'alice');
+    await joinRoom(bob, '7', 'bob 🎄');
+    await alice.waitUntil(`document.getElementById('status').textContent.startsWith('In room 7')`);
+    await bob.waitUntil(`document.getElementById('status').textContent.startsWith('In room 7')`);
+    assert.equal(day19.birdApp.memberCount('7'), 2);
+
+    await post(alice, 'Hello North Pole!');
+    await bob.waitUntil(`document.querySelectorAll('#tweets .tweet').length === 1`);
+    await post(bob, 'Ho ho ho 🎅');
+    for (const page of [alice, bob]) await page.waitUntil(`document.querySelectorAll('#tweets .tweet').length === 2`);
+    const expected = ['alice: Hello North Pole!', 'bob 🎄: Ho ho ho 🎅'];
+    assert.deepEqual(await tweets(alice), expected);
+    assert.deepEqual(await tweets(bob), expected);
+
+    // Two tweets, each written to two members: four views, on the server and on both pages.
+    assert.equal(await (await fetch(`${base}/19/views`)).text(), '4');
+    for (const page of [alice, bob]) await page.waitUntil(`document.getElementById('views').textContent === '4'`);
+  });
+
+  test('a 129-character tweet is refused: the page will not send it, and the server ignores it if sent anyway', async () => {
+    const refused = await alice.evaluate<{ counter: string; disabled: boolean }>(`(() => {
+      const input = document.getElementById('message');
+      input.value = '🎄'.repeat(129);
+      input.dispatchEvent(new Event('input'));
+      return { counter: document.getElementById('counter').textContent, disabled: document.getElementById('send').disabled };
+    })()`);
+    assert.deepEqual(refused, { counter: '129 / 128', disabled: true });
+
+    // The browser's own WebSocket sends 129 (ignored) then 128 code points (accepted) to the same room.
+    await alice.evaluate(`(async () => {
+      const socket = new WebSocket('ws://127.0.0.1:${new URL(base).port}/19/ws/room/7/user/mallory');
+      await new Promise((resolve, reject) => { socket.onopen = resolve; socket.onerror = reject; });
+      socket.send(JSON.stringify({ message: 'x'.repeat(129) }));
+      socket.send(JSON.stringify({ message: '🎄'.repeat(128) }));
+      await new Promise((resolve) => { socket.onmessage = resolve; });
+      socket.close(1000);
+    })()`);
+    await bob.waitUntil(`document.querySelectorAll('#tweets .tweet').length === 3`);
+    const [third] = (await tweets(bob)).slice(2);
+    assert.equal(third, `mallory: ${'🎄'.repeat(128)}`);
+  });
+
+  test('a screenshot of the bird app with a few tweets, for people to look at', async () => {
+    for (const page of [alice, bob]) await page.evaluate(`document.getElementById('leave').click()`);
+    await joinRoom(alice, '2023', 'santa');
+    await joinRoom(bob, '2023', 'xX_f4th3r_0f_chr1stm4s_Xx');
+    await bob.waitUntil(`document.getElementById('status').textContent.startsWith('In room 2023')`);
+    await alice.waitUntil(`document.getElementById('status').textContent.startsWith('In room 2023')`);
+    const conversation: Array<[Page, string]> = [
+      [alice, 'Hello North Pole! 🎄'],
+      [bob, 'Socks with tiny paddles embroidered on them?! 🏓'],
+      [alice, 'Ho ho ho — still calling it Twitter.'],
+    ];
+    for (const [index, [page, text]] of conversation.entries()) {
+      await post(page, text);
+      await bob.waitUntil(`document.querySelectorAll('#tweets .tweet').length === ${index + 1}`);
+    }
+    await bob.evaluate(`(() => { const input = document.getElementById('message'); input.value = 'Typing a reply…'; input.dispatchEvent(new Event('input')); })()`);
+    await bob.waitUntil(`document.getElementById('views').textContent === String(${await (await fetch(`${base}/19/views`)).text()})`);
+    const png = await bob.screenshot();
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+    const directory = fileURLToPath(new URL('./artifacts/', import.meta.url));
+    mkdirSync(directory, { recursive: true });
+    writeFileSync(join(directory, 'bird-app.png'), png);
+  });
+});
+
+describe('Chromium on the Hello World page of the raw HTTP server', { skip: chromium ? false : CHROMIUM_MISSING }, () => {
+  test('the page renders, and shows the request the browser sent', async () => {
+    const hello = await startHello({ port: 0, host: '127.0.0.1' });
+    const browser = await Browser.launch(chromium!);
+    try {
+      const page = await browser.newPage();
+      await page.navigate(`http://127.0.0.1:${hello.port}/`);
+      const seen = await page.evaluate<{ title: string; text: string }>(`({ title: document.title, text: document.body.innerText })`);
+      assert.match(seen.text, /Hello, World!/i);
+      assert.match(seen.text, /GET \/ HTTP\/1\.1/);
+      assert.match(seen.text, /user-agent/i);
+    } finally {
+      await browser.close();
+      await hello.close();
+    }
   });
 });

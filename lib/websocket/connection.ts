@@ -80,7 +80,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     this.highWaterMark = options.highWaterMark ?? DEFAULT_LIMITS.highWaterMark;
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_LIMITS.maxBufferedBytes;
     this.closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_LIMITS.closeTimeoutMs;
-    this.output = new WriteBatcher(socket);
+    this.output = new WriteBatcher(socket, () => this.afterFlush());
     this.core = new WebSocketProtocol(
       {
         write: (data) => this.write(data),
@@ -102,10 +102,17 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     socket.on('error', (error) => this.reportError(new WebSocketError('SOCKET_ERROR', CloseCode.Abnormal, error.message)));
     socket.on('drain', () => this.onSocketDrain());
 
-    // Bytes that came in with the upgrade are parsed on the next tick, once the caller has had the
-    // chance to attach its 'message' listener.
+    // Bytes that came in with the upgrade are parsed once the caller has had the chance to attach its
+    // 'message' listener: setImmediate, not nextTick, because `await connect()` attaches it in a
+    // microtask, which runs after nextTick callbacks. The socket is paused meanwhile to keep the order.
     const head = options.head;
-    if (head && head.length > 0) process.nextTick(() => this.core.receive(head));
+    if (head && head.length > 0) {
+      socket.pause();
+      setImmediate(() => {
+        this.core.receive(head);
+        socket.resume();
+      });
+    }
     if (options.heartbeat) this.startHeartbeat(options.heartbeat);
   }
 
@@ -157,6 +164,9 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   terminate(): void {
     this.output.discard();
     this.socket.destroy();
+    // The protocol is closed now, not when the socket's 'close' event comes a tick later: from here on
+    // readyState is Closing and send() answers false.
+    this.core.transportClosed();
   }
 
   /** Ping every `intervalMs`; a peer that leaves a ping unanswered for `timeoutMs` is terminated. */
@@ -168,7 +178,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
       this.pongTimer ??= setTimeout(() => {
         this.reportError(new WebSocketError('HEARTBEAT_TIMEOUT', CloseCode.Abnormal, `no pong within ${timeoutMs} ms`));
         this.terminate();
-      }, timeoutMs);
+      }, timeoutMs).unref();
     }, options.intervalMs);
     this.heartbeatTimer.unref();
   }
@@ -203,6 +213,18 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     if (this.waitingForDrain && this.bufferedAmount <= this.highWaterMark) {
       this.waitingForDrain = false;
       this.emit('drain');
+    }
+  }
+
+  /**
+   * The socket emits 'drain' only after a write it refused (over its own high-water mark, 16 KiB by
+   * default). With a lower mark of ours, ask the socket to call back once everything so far is written.
+   */
+  private afterFlush(): void {
+    if (!this.waitingForDrain) return;
+    if (this.bufferedAmount <= this.highWaterMark) return this.onSocketDrain();
+    if (!this.socket.writableNeedDrain && !this.socket.writableEnded && !this.socket.destroyed) {
+      this.socket.write(EMPTY, () => this.onSocketDrain());
     }
   }
 
@@ -243,7 +265,8 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   }
 
   private armCloseTimer(): void {
-    if (this.closeTimer !== undefined) return;
+    // Once TCP is gone there is nothing left to wait for (and a timer would report a stale timeout).
+    if (this.closeTimer !== undefined || this.socket.destroyed) return;
     this.closeTimer = setTimeout(() => {
       this.reportError(new WebSocketError('CLOSE_TIMEOUT', CloseCode.Abnormal, `close handshake not finished within ${this.closeTimeoutMs} ms`));
       this.socket.destroy();

@@ -110,7 +110,7 @@ export class Page {
     await this.evaluate(
       `new Promise((resolve, reject) => {
         const deadline = Date.now() + ${timeoutMs};
-        const check = () => { try { if (${expression}) return resolve(true); } catch {} if (Date.now() > deadline) return reject(new Error('timed out waiting for: ' + ${JSON.stringify(expression)})); requestAnimationFrame(check); };
+        const check = () => { try { if (${expression}) return resolve(true); } catch {} if (Date.now() > deadline) return reject(new Error('timed out waiting for: ' + ${JSON.stringify(expression)})); setTimeout(check, 10); }; // not requestAnimationFrame: background tabs never paint
         check();
       })`,
       timeoutMs + 5_000,
