@@ -10,8 +10,16 @@ export class MessageAssembler {
   private buffer: Buffer | undefined;
   private length = 0;
 
+  /** `maxBytes` caps the buffer's growth: doubling never allocates past the message size limit. */
+  constructor(private readonly maxBytes = Number.MAX_SAFE_INTEGER) {}
+
   get byteLength(): number {
     return this.length;
+  }
+
+  /** Bytes this assembler keeps alive: its buffer's capacity, or the view it holds. */
+  get retainedBytes(): number {
+    return this.buffer?.length ?? this.firstPiece?.length ?? 0;
   }
 
   /**
@@ -52,7 +60,7 @@ export class MessageAssembler {
   }
 
   private grow(minimum: number): void {
-    const capacity = Math.max(minimum, (this.buffer?.length ?? 0) * 2, 256);
+    const capacity = Math.max(minimum, Math.min(Math.max((this.buffer?.length ?? 0) * 2, 256), this.maxBytes));
     const next = Buffer.allocUnsafe(capacity);
     if (this.buffer !== undefined) this.buffer.copy(next, 0, 0, this.length);
     else if (this.firstPiece !== undefined) this.firstPiece.copy(next, 0);

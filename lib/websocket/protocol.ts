@@ -69,7 +69,7 @@ export class WebSocketProtocol implements FrameSink {
   /** Opcode of the message in progress (Text or Binary), or Continuation when there is none. */
   private messageOpcode: number = Opcode.Continuation;
   private messageFragments = 0;
-  private readonly message = new MessageAssembler();
+  private readonly message: MessageAssembler;
   private readonly textValidator = new Utf8Validator();
 
   // The frame being received.
@@ -88,6 +88,12 @@ export class WebSocketProtocol implements FrameSink {
     this.maskKeys = options.role === 'client' ? new MaskKeySource() : undefined;
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
     this.maxFragments = options.maxFragments ?? DEFAULT_LIMITS.maxFragments;
+    this.message = new MessageAssembler(this.maxMessageBytes);
+  }
+
+  /** Bytes held for the message in progress (never more than maxMessageBytes, or 256 below that). */
+  get bufferedBytes(): number {
+    return this.message.retainedBytes;
   }
 
   // ── Input ─────────────────────────────────────────────────────────────────────────────────────
@@ -249,7 +255,9 @@ export class WebSocketProtocol implements FrameSink {
 
   /** Fail the WebSocket connection (§7.1.7): send a close with the error's code, stop, report. */
   private fail(error: WebSocketError): void {
-    if (error === STOP) return;
+    // Bytes behind a close frame in the same chunk are discarded, whatever they are: the parser may
+    // reject their header before our onFrameStart can stop it, and that is no news for the handler.
+    if (error === STOP || this.state === ProtocolState.Closed) return;
     const wasOpen = this.state === ProtocolState.Open;
     this.state = ProtocolState.Closed;
     if (wasOpen) this.writeFrame(Opcode.Close, encodeClosePayload(error.closeCode, truncateReason(error.message)));

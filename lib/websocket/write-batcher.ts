@@ -15,7 +15,14 @@ export class WriteBatcher {
   private queuedBytes = 0;
   private flushScheduled = false;
 
-  constructor(private readonly socket: Duplex) {}
+  /**
+   * `onFlushed` runs after each batch is handed to the socket: a batch the socket takes whole raises
+   * no 'drain' of its own, yet may be what brings the adapter's buffer back under its high-water mark.
+   */
+  constructor(
+    private readonly socket: Duplex,
+    private readonly onFlushed?: () => void,
+  ) {}
 
   /** Bytes accepted but not yet handed to the socket. */
   get pendingBytes(): number {
@@ -49,6 +56,7 @@ export class WriteBatcher {
       for (const chunk of chunks) this.socket.write(chunk);
       this.socket.uncork();
     }
+    this.onFlushed?.();
   }
 
   /** Drop whatever is queued (the socket is gone). */
