@@ -1,0 +1,110 @@
+// Command line for the chit-chat solver: `npm run chitchat` solves an in-process stand-in;
+// `npm run chitchat -- --base https://hackattic.com --access-token T` solves the real challenge.
+// Exit code 0 when the solve endpoint accepted the secret, 1 when it did not, 2 for bad usage.
+
+import { parseArgs } from 'node:util';
+import { DEFAULT_ROUNDS, startChitchatStandin, type ChitchatStandin } from '../../servers/chitchat-standin/standin.ts';
+import { solveChitchat } from './solver.ts';
+
+const HACKATTIC = 'https://hackattic.com';
+
+const USAGE = `Usage: npm run chitchat -- [options]
+
+Solves hackattic's "WebSocket chit chat": measures the time between the server's pings, answers
+each with the nearest of 700/1500/2000/2500/3000 ms, and submits the secret it earns.
+With no --base (and no --access-token), it starts the local stand-in in this process and solves that.
+
+Options:
+  --base URL           the service (e.g. ${HACKATTIC}, or a stand-in's http://127.0.0.1:8765)
+  --access-token T     your access token (default: $HACKATTIC_ACCESS_TOKEN; given alone, --base is ${HACKATTIC})
+  --attempts N         conversations to try before giving up (default 3)
+  --time-scale X       the stand-in's time scale (default 1; must match the stand-in's --time-scale)
+
+Only for the in-process stand-in:
+  --rounds N           correct answers before the secret (default ${DEFAULT_ROUNDS})
+  --jitter-ms N        deliver each ping up to N ms early or late (default 0)
+  --seed TEXT          reproducible intervals and secret
+  --help               show this help
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`chitchat: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function numberFlag(name: string, value: string | undefined, valid: (number: number) => boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number) || !valid(number)) fail(`--${name}: "${value}" is not allowed`);
+  return number;
+}
+
+let flags;
+try {
+  flags = parseArgs({
+    options: {
+      base: { type: 'string' },
+      'access-token': { type: 'string' },
+      attempts: { type: 'string' },
+      'time-scale': { type: 'string' },
+      rounds: { type: 'string' },
+      'jitter-ms': { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+} catch (error) {
+  fail((error as Error).message);
+}
+if (flags.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+const attempts = numberFlag('attempts', flags.attempts, (number) => Number.isInteger(number) && number >= 1 && number <= 100) ?? 3;
+const timeScale = numberFlag('time-scale', flags['time-scale'], (number) => number > 0 && number <= 100) ?? 1;
+const remote = flags.base !== undefined || flags['access-token'] !== undefined;
+
+let standin: ChitchatStandin | undefined;
+let base: string;
+let accessToken: string;
+if (remote) {
+  base = flags.base ?? HACKATTIC;
+  try {
+    new URL(base);
+  } catch {
+    fail(`--base must be a URL such as ${HACKATTIC}, got "${base}"`);
+  }
+  accessToken = flags['access-token'] ?? process.env.HACKATTIC_ACCESS_TOKEN ?? '';
+  if (accessToken === '') fail('an access token is needed: --access-token T or HACKATTIC_ACCESS_TOKEN');
+} else {
+  try {
+    standin = await startChitchatStandin({
+      timeScale,
+      rounds: numberFlag('rounds', flags.rounds, () => true),
+      jitterMs: numberFlag('jitter-ms', flags['jitter-ms'], () => true),
+      seed: flags.seed,
+    });
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  base = standin.url;
+  accessToken = 'local';
+  console.log(`started the chit-chat stand-in at ${base}${timeScale === 1 ? '' : ` (time scale ${timeScale}; times below are in service ms)`}`);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.log(`\n${signal}: giving up`);
+    void (standin?.close() ?? Promise.resolve()).then(() => process.exit(130));
+  });
+}
+
+const result = await solveChitchat({ base, accessToken, attempts, timeScale, log: (line) => console.log(line) });
+await standin?.close();
+if (result.ok) {
+  console.log(`solved: the secret "${result.secret}" was accepted`);
+} else {
+  console.log(result.secret === undefined ? `not solved after ${attempts} attempt(s)` : `the secret "${result.secret}" was not accepted`);
+}
+process.exitCode = result.ok ? 0 : 1;

@@ -1,0 +1,86 @@
+// Command line for the chit-chat stand-in: `npm run chitchat-standin -- --port 8765 --time-scale 0.1`.
+// Parses flags, starts the stand-in, and closes every conversation with 1001 on SIGINT/SIGTERM.
+
+import { parseArgs } from 'node:util';
+import { DEFAULT_ROUNDS, startChitchatStandin, type ChitchatStandinOptions } from './standin.ts';
+
+const USAGE = `Usage: npm run chitchat-standin -- [options]
+
+A local stand-in for hackattic's "WebSocket chit chat" challenge:
+  GET  /challenges/websocket_chit_chat/problem?access_token=T   → {"token": "…"} (one use, 60 minutes)
+  WS   /_/ws/<token>                                            → hello!, ping!, good!, … the secret
+  POST /challenges/websocket_chit_chat/solve?access_token=T     ← {"secret": "…"} → {"result": "passed"}
+
+Options:
+  --port N             TCP port (default 8765; 0 picks a free one)
+  --host ADDR          address to listen on (default 127.0.0.1)
+  --rounds N           correct answers before the secret (default ${DEFAULT_ROUNDS})
+  --time-scale X       wall-clock time per service millisecond: 0.1 runs ten times faster (default 1)
+  --jitter-ms N        deliver each ping up to N ms early or late, to rehearse a bad network (default 0)
+  --seed TEXT          same seed, same intervals and secrets (default: random)
+  --access-token T     accept only this access_token (default: any non-empty one)
+  --help               show this help
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`chitchat-standin: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function numberFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number)) fail(`--${name} must be a number, got "${value}"`);
+  return number;
+}
+
+let flags;
+try {
+  flags = parseArgs({
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      rounds: { type: 'string' },
+      'time-scale': { type: 'string' },
+      'jitter-ms': { type: 'string' },
+      seed: { type: 'string' },
+      'access-token': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+} catch (error) {
+  fail((error as Error).message);
+}
+if (flags.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+const port = numberFlag('port', flags.port) ?? 8765;
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be from 0 to 65535, got ${port}`);
+const options: ChitchatStandinOptions & { port: number; host: string } = {
+  port,
+  host: flags.host ?? '127.0.0.1',
+  rounds: numberFlag('rounds', flags.rounds),
+  timeScale: numberFlag('time-scale', flags['time-scale']),
+  jitterMs: numberFlag('jitter-ms', flags['jitter-ms']),
+  seed: flags.seed,
+  accessToken: flags['access-token'],
+};
+
+let standin;
+try {
+  standin = await startChitchatStandin(options);
+} catch (error) {
+  fail((error as Error).message);
+}
+console.log(`chit-chat stand-in listening on ${standin.url}`);
+console.log(`  problem: ${standin.url}/challenges/websocket_chit_chat/problem?access_token=anything`);
+console.log(`  solve it: npm run chitchat -- --base ${standin.url} --access-token anything${options.timeScale ? ` --time-scale ${options.timeScale}` : ''}`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.log(`\n${signal}: ending every conversation with 1001`);
+    void standin.close().then(() => process.exit(0));
+  });
+}
