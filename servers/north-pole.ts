@@ -12,6 +12,7 @@ import { Router, type RouteRequest } from '../lib/http/router.ts';
 import { createHttpServer } from '../lib/http/server.ts';
 import { startBatchat } from './batchat/server.ts';
 import { registerDay19 } from './cch19/routes.ts';
+import { registerTeamsStandin } from './teams-standin/standin.ts';
 import { serveStaticFiles } from './cch19/static-files.ts';
 import { registerChitchatStandin } from './chitchat-standin/standin.ts';
 import { createHelloRouter, escapeHtml } from './hello-http/app.ts';
@@ -130,7 +131,13 @@ function mountServices(router: Router): MountedService[] {
     close: () => chitchat.close(),
   });
 
-  // TODO(teams-standin): servers/teams-standin/ exports nothing yet; mount its Global/Team routes here when it lands.
+  const teams = registerTeamsStandin(router, { basePath: '/teams' });
+  services.push({
+    name: 'Team bot connections (Global/Team API stand-in)',
+    description: 'The Global connection on <code>/teams/global</code> (each new connection after a finished run starts a fresh seeded scenario, faults on), team URLs under <code>/teams/team/…</code>, the verdicts on <code>GET /teams/summary</code>. Drive it with <code>npm run teams -- --url ws://&lt;this host&gt;/teams/global</code>.',
+    links: [{ href: '/teams/summary', label: 'summary of the current run' }],
+    close: () => teams.close(),
+  });
 
   mountRouter(router, '/hello', createHelloRouter(), ['GET', 'POST']);
   services.push({

@@ -83,7 +83,10 @@ for (const stack of ['raw', 'node-http'] as const) {
       const front = await get(server.port, '/');
       assert.equal(front.status, 200);
       assert.match(front.type, /^text\/html/);
-      for (const link of ['href="/19/"', 'href="/19/ping.html"', 'href="/hello"', 'Poparazzi']) assert.ok(front.body.includes(link), link);
+      // The services are listed in the page itself, not inside an HTML comment, and no placeholder is left.
+      const visible = front.body.replace(/<!--[^]*?-->/g, '');
+      for (const link of ['href="/19/"', 'href="/19/ping.html"', 'href="/hello"', 'Poparazzi', 'href="/teams/summary"']) assert.ok(visible.includes(link), link);
+      assert.equal(front.body.includes('{{'), false);
       assert.equal(front.body.includes('BATCHAT'), stack === 'raw');
       assert.match((await get(server.port, '/style.css')).type, /^text\/css/);
 
