@@ -23,31 +23,64 @@ function joinedHeaders(rawHeaders: string[]): Record<string, string> {
   return headers;
 }
 
+const EMPTY_BODY = Buffer.alloc(0);
+
+function isThenable(value: unknown): value is PromiseLike<RouteResponse> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/**
+ * Write the whole response: one writeHead with every header in one object (the fast path of node:http,
+ * as a bare handler does), then one end().
+ */
 function send(request: http.IncomingMessage, response: http.ServerResponse, routeResponse: RouteResponse, close: boolean): void {
   if (response.headersSent || response.destroyed) return;
   const body = routeResponse.body ?? '';
-  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const status = routeResponse.status ?? 200;
+  const headers: Record<string, string | number> = {};
+  for (const name in routeResponse.headers) {
+    // The framing is ours (as on the raw server): a handler's own copies are dropped.
+    const lower = name.toLowerCase();
+    if (lower !== 'content-length' && lower !== 'transfer-encoding' && lower !== 'connection') headers[name] = routeResponse.headers[name]!;
+  }
+  if (status >= 200 && status !== 204 && status !== 304) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  if (close) headers['connection'] = 'close';
   try {
-    response.statusCode = status;
-    for (const name in routeResponse.headers) response.setHeader(name, routeResponse.headers[name]!);
-    if (status >= 200 && status !== 204 && status !== 304) response.setHeader('content-length', bytes.length);
-    if (close) response.setHeader('connection', 'close');
+    response.writeHead(status, headers);
   } catch (error) {
     // node:http refuses header values with CR/LF; answer 500 like the raw server does.
     console.error(`[http] ${request.method} ${request.url} failed: ${(error as Error).message}`);
-    for (const name of response.getHeaderNames()) response.removeHeader(name);
     return send(request, response, errorResponse(500), close);
   }
   // node:http itself drops the body of a HEAD response and keeps Content-Length.
-  response.end(bytes);
+  response.end(body);
 }
 
-/** Serve `router` on an existing node:http server: requests through router.handle(), upgrades through handleUpgrade(). */
+/** Route one request whose body is complete; a synchronous handler is answered without a Promise in between. */
+function route(router: Router, request: http.IncomingMessage, response: http.ServerResponse, headers: Record<string, string>, body: Buffer): void {
+  const target = request.url ?? '/';
+  const { path, query } = requestPathAndQuery(target);
+  const result = router.dispatch({
+    method: request.method ?? 'GET', path, query: new URLSearchParams(query), headers,
+    body, remoteAddress: request.socket.remoteAddress, target, httpVersion: request.httpVersion,
+  });
+  if (isThenable(result)) result.then((routeResponse) => send(request, response, routeResponse, false));
+  else send(request, response, result, false);
+}
+
+/** Serve `router` on an existing node:http server: requests through router.dispatch(), upgrades through handleUpgrade(). */
 export function attachRouter(server: http.Server, router: Router, options: NodeAdapterOptions = {}): http.Server {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
-    const announced = Number(request.headers['content-length'] ?? 0);
+    // Our own header record from rawHeaders: node's `request.headers` would build a second one.
+    const headers = joinedHeaders(request.rawHeaders);
+    const contentLength = headers['content-length'];
+    // Most requests (GET, HEAD) have no body: route at once, no listeners, no waiting for 'end'.
+    if (headers['transfer-encoding'] === undefined && (contentLength === undefined || contentLength === '0')) {
+      route(router, request, response, headers, EMPTY_BODY);
+      return;
+    }
+    const announced = Number(contentLength ?? 0);
     if (announced > maxBodyBytes) {
       send(request, response, errorResponse(413), true);
       request.resume();
@@ -69,13 +102,7 @@ export function attachRouter(server: http.Server, router: Router, options: NodeA
     });
     request.on('end', () => {
       if (refused) return;
-      const target = request.url ?? '/';
-      const { path, query } = requestPathAndQuery(target);
-      router.handle({
-        method: request.method ?? 'GET', path, query: new URLSearchParams(query), headers: joinedHeaders(request.rawHeaders),
-        body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received), remoteAddress: request.socket.remoteAddress,
-        target, httpVersion: request.httpVersion,
-      }).then((routeResponse) => send(request, response, routeResponse, false));
+      route(router, request, response, headers, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
     });
     request.on('error', () => response.destroy());
   });

@@ -9,8 +9,12 @@ import { CloseCode } from './close-codes.ts';
 import { WebSocketError } from './errors.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import type { PreparedMessage } from './prepared-message.ts';
-import { ProtocolState, WebSocketProtocol, type CloseInfo, type Role } from './protocol.ts';
+import { ProtocolState, WebSocketProtocol, type CloseInfo, type ProtocolHandler, type Role } from './protocol.ts';
 import { WriteBatcher } from './write-batcher.ts';
+
+/** The socket's own link back to its connection, read by the shared socket listeners below. */
+const CONNECTION = Symbol('WebSocketConnection');
+type LinkedSocket = Duplex & { [CONNECTION]: WebSocketConnection };
 
 /** The states of the WebSocket API (as in browsers' `WebSocket.readyState`). */
 export const ReadyState = { Connecting: 0, Open: 1, Closing: 2, Closed: 3 } as const;
@@ -52,9 +56,6 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   readonly role: Role;
   /** The subprotocol agreed in the handshake ('' for none). */
   readonly protocol: string;
-  readonly remoteAddress: string | undefined;
-  /** Free for the application: a room name, a user id… */
-  data: Record<string, unknown> = {};
 
   private readonly core: WebSocketProtocol;
   private readonly output: WriteBatcher;
@@ -67,6 +68,8 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   private pongTimer: NodeJS.Timeout | undefined;
   private waitingForDrain = false;
   private closeEmitted = false;
+  private applicationData: Record<string, unknown> | undefined;
+  private peerAddress: string | undefined;
 
   constructor(
     private readonly socket: Duplex,
@@ -76,31 +79,25 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     super();
     this.role = role;
     this.protocol = options.protocol ?? '';
-    this.remoteAddress = (socket as { remoteAddress?: string }).remoteAddress;
     this.highWaterMark = options.highWaterMark ?? DEFAULT_LIMITS.highWaterMark;
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_LIMITS.maxBufferedBytes;
     this.closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_LIMITS.closeTimeoutMs;
-    this.output = new WriteBatcher(socket, () => this.afterFlush());
-    this.core = new WebSocketProtocol(
-      {
-        write: (data) => this.write(data),
-        onMessage: (data, isBinary) => this.emit('message', data, isBinary),
-        onPing: (payload) => this.emit('ping', payload),
-        onPong: (payload) => this.onPong(payload),
-        onClose: (info) => this.onProtocolClose(info),
-        onError: (error) => this.reportError(error),
-      },
-      { role, maxMessageBytes: options.maxMessageBytes, maxFragments: options.maxFragments },
-    );
+    // Memory: an idle server holds thousands of connections, so none of them gets closures of its own.
+    // The core's callbacks are one small object with its methods on a prototype, and the socket
+    // listeners are shared functions that find the connection through the socket.
+    const events = new WebSocketConnection.CoreEvents(this);
+    this.output = new WriteBatcher(socket, events);
+    this.core = new WebSocketProtocol(events, { role, maxMessageBytes: options.maxMessageBytes, maxFragments: options.maxFragments });
 
     const tcp = socket as Duplex & { setNoDelay?(noDelay: boolean): void; setTimeout?(ms: number): void };
     tcp.setNoDelay?.(true);
     tcp.setTimeout?.(0);
-    socket.on('data', (chunk: Buffer) => this.core.receive(chunk));
-    socket.on('end', () => this.onSocketEnd());
-    socket.on('close', () => this.onSocketClose());
-    socket.on('error', (error) => this.reportError(new WebSocketError('SOCKET_ERROR', CloseCode.Abnormal, error.message)));
-    socket.on('drain', () => this.onSocketDrain());
+    (socket as LinkedSocket)[CONNECTION] = this;
+    socket.on('data', WebSocketConnection.onSocketData);
+    socket.on('end', WebSocketConnection.onSocketEnd);
+    socket.on('close', WebSocketConnection.onSocketClose);
+    socket.on('error', WebSocketConnection.onSocketError);
+    socket.on('drain', WebSocketConnection.onSocketDrain);
 
     // Bytes that came in with the upgrade are parsed once the caller has had the chance to attach its
     // 'message' listener: setImmediate, not nextTick, because `await connect()` attaches it in a
@@ -114,6 +111,23 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
       });
     }
     if (options.heartbeat) this.startHeartbeat(options.heartbeat);
+  }
+
+  /** Free for the application: a room name, a user id… (created on first use). */
+  get data(): Record<string, unknown> {
+    return (this.applicationData ??= {});
+  }
+
+  set data(value: Record<string, unknown>) {
+    this.applicationData = value;
+  }
+
+  /**
+   * The peer's IP address. Asked of the socket on first use, not per connection up front: it is a system
+   * call (getpeername) most servers never need. Read it while the connection is open.
+   */
+  get remoteAddress(): string | undefined {
+    return (this.peerAddress ??= (this.socket as { remoteAddress?: string }).remoteAddress);
   }
 
   get readyState(): ReadyState {
@@ -192,6 +206,65 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
 
   // ── Internals ─────────────────────────────────────────────────────────────────────────────────
 
+  // Socket listeners, shared by every connection: `this` is the socket (EventEmitter calls a listener
+  // with its emitter), which carries its connection.
+  private static onSocketData(this: LinkedSocket, chunk: Buffer): void {
+    this[CONNECTION].core.receive(chunk);
+  }
+
+  private static onSocketEnd(this: LinkedSocket): void {
+    this[CONNECTION].endSocket();
+  }
+
+  private static onSocketClose(this: LinkedSocket): void {
+    this[CONNECTION].socketClosed();
+  }
+
+  private static onSocketError(this: LinkedSocket, error: Error): void {
+    this[CONNECTION].reportError(new WebSocketError('SOCKET_ERROR', CloseCode.Abnormal, error.message));
+  }
+
+  private static onSocketDrain(this: LinkedSocket): void {
+    this[CONNECTION].drained();
+  }
+
+  /**
+   * The protocol core's handler for one connection, and the write batcher's flush listener: one object
+   * whose methods live on a prototype, instead of a closure per callback per connection. Declared inside
+   * the class so it may call the connection's private methods.
+   */
+  private static readonly CoreEvents = class CoreEvents implements ProtocolHandler {
+    constructor(private readonly connection: WebSocketConnection) {}
+
+    write(data: Buffer): void {
+      this.connection.write(data);
+    }
+
+    onMessage(data: Buffer, isBinary: boolean): void {
+      this.connection.emit('message', data, isBinary);
+    }
+
+    onPing(payload: Buffer): void {
+      this.connection.emit('ping', payload);
+    }
+
+    onPong(payload: Buffer): void {
+      this.connection.onPong(payload);
+    }
+
+    onClose(info: CloseInfo): void {
+      this.connection.onProtocolClose(info);
+    }
+
+    onError(error: Error): void {
+      this.connection.reportError(error);
+    }
+
+    afterFlush(): void {
+      this.connection.afterFlush();
+    }
+  };
+
   private write(data: Buffer): void {
     this.output.write(data);
     if (this.bufferedAmount > this.maxBufferedBytes) {
@@ -209,7 +282,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     return false;
   }
 
-  private onSocketDrain(): void {
+  private drained(): void {
     if (this.waitingForDrain && this.bufferedAmount <= this.highWaterMark) {
       this.waitingForDrain = false;
       this.emit('drain');
@@ -222,9 +295,9 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
    */
   private afterFlush(): void {
     if (!this.waitingForDrain) return;
-    if (this.bufferedAmount <= this.highWaterMark) return this.onSocketDrain();
+    if (this.bufferedAmount <= this.highWaterMark) return this.drained();
     if (!this.socket.writableNeedDrain && !this.socket.writableEnded && !this.socket.destroyed) {
-      this.socket.write(EMPTY, () => this.onSocketDrain());
+      this.socket.write(EMPTY, () => this.drained());
     }
   }
 
@@ -241,19 +314,20 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     if (this.role === 'server' || !info.wasClean) {
       // The server closes TCP first; after a failure either side may. Flush the close frame first.
       this.output.flush();
-      this.socket.end();
+      if (!this.socket.writableEnded) this.socket.end();
     }
     // The client waits for the server to close TCP, but not forever.
     this.armCloseTimer();
   }
 
   /** The peer ended its side of TCP. Whatever the state, there is nothing more to read: end ours. */
-  private onSocketEnd(): void {
+  private endSocket(): void {
     this.output.flush();
-    this.socket.end();
+    // Usually ours is ended already (the close handshake): ending twice makes Node build an error object.
+    if (!this.socket.writableEnded) this.socket.end();
   }
 
-  private onSocketClose(): void {
+  private socketClosed(): void {
     this.stopHeartbeat();
     clearTimeout(this.closeTimer);
     this.output.discard();
@@ -280,3 +354,4 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
 }
 
 const EMPTY = Buffer.alloc(0);
+

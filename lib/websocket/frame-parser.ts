@@ -21,7 +21,7 @@
 
 import { CloseCode } from './close-codes.ts';
 import { WebSocketError } from './errors.ts';
-import { applyMask } from './mask.ts';
+import { applyMaskKey } from './mask.ts';
 import { MAX_CONTROL_PAYLOAD, isControlOpcode, isKnownOpcode } from './opcodes.ts';
 
 export interface FrameHeader {
@@ -52,10 +52,14 @@ const MAX_HEADER_BYTES = 14;
 
 export class FrameParser {
   private readonly header: FrameHeader = { fin: false, reservedBits: 0, opcode: 0, masked: false, payloadLength: 0 };
-  /** Header bytes collected across chunks, used only when a header is split (the slow path). */
-  private readonly partialHeader = Buffer.alloc(MAX_HEADER_BYTES);
+  /**
+   * Header bytes collected across chunks, used only when a header is split (the slow path): allocated
+   * then, not up front — an idle connection holds no buffer at all.
+   */
+  private partialHeader: Buffer | undefined;
   private partialHeaderLength = 0;
-  private readonly maskKey = Buffer.alloc(4);
+  /** The masking key of the frame in progress as one 32-bit number (byte 0 in the top bits). */
+  private maskKey = 0;
   private readingPayload = false;
   private payloadRemaining = 0;
   /** Payload bytes of the current frame already unmasked: the mask phase for the next piece. */
@@ -82,7 +86,7 @@ export class FrameParser {
   private readPayload(chunk: Buffer, offset: number): number {
     const take = Math.min(this.payloadRemaining, chunk.length - offset);
     const piece = chunk.subarray(offset, offset + take);
-    if (this.header.masked) applyMask(piece, this.maskKey, this.payloadOffset);
+    if (this.header.masked) applyMaskKey(piece, this.maskKey, this.payloadOffset);
     this.payloadOffset += take;
     this.payloadRemaining -= take;
     this.sink.onFramePayload(piece);
@@ -101,15 +105,16 @@ export class FrameParser {
       }
     }
     // Slow path: the header is split across chunks; collect it byte by byte (at most 14 bytes).
-    this.partialHeader[this.partialHeaderLength++] = chunk[offset++];
+    const partial = (this.partialHeader ??= Buffer.allocUnsafe(MAX_HEADER_BYTES));
+    partial[this.partialHeaderLength++] = chunk[offset++];
     while (offset < chunk.length) {
-      const needed = this.partialHeaderLength >= 2 ? headerLength(this.partialHeader[1]) : 2;
+      const needed = this.partialHeaderLength >= 2 ? headerLength(partial[1]) : 2;
       if (this.partialHeaderLength === needed) break;
-      this.partialHeader[this.partialHeaderLength++] = chunk[offset++];
+      partial[this.partialHeaderLength++] = chunk[offset++];
     }
-    if (this.partialHeaderLength >= 2 && this.partialHeaderLength === headerLength(this.partialHeader[1])) {
+    if (this.partialHeaderLength >= 2 && this.partialHeaderLength === headerLength(partial[1])) {
       this.partialHeaderLength = 0;
-      this.decodeHeader(this.partialHeader, 0);
+      this.decodeHeader(partial, 0);
     }
     return offset;
   }
@@ -167,10 +172,7 @@ export class FrameParser {
     header.payloadLength = length;
 
     if (header.masked) {
-      this.maskKey[0] = bytes[position];
-      this.maskKey[1] = bytes[position + 1];
-      this.maskKey[2] = bytes[position + 2];
-      this.maskKey[3] = bytes[position + 3];
+      this.maskKey = (bytes[position] << 24) | (bytes[position + 1] << 16) | (bytes[position + 2] << 8) | bytes[position + 3];
     }
 
     this.sink.onFrameStart(header);

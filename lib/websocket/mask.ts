@@ -11,29 +11,41 @@ import { randomFillSync } from 'node:crypto';
  * same operation.
  */
 export function applyMask(data: Buffer, mask: Buffer, maskOffset = 0, start = 0, end = data.length): void {
+  applyMaskKey(data, (mask[0] << 24) | (mask[1] << 16) | (mask[2] << 8) | mask[3], maskOffset, start, end);
+}
+
+/**
+ * `applyMask` with the key as one 32-bit number, big-endian (key byte 0 in the top bits): a parser can
+ * keep the key of the frame in progress in a number field instead of a Buffer of its own.
+ */
+export function applyMaskKey(data: Buffer, key: number, maskOffset = 0, start = 0, end = data.length): void {
   let index = start;
   let phase = maskOffset & 3;
-  // Short payloads: a plain byte loop beats setting up a typed-array view.
+  // Short payloads: a plain byte loop beats setting up a typed-array view. Key byte `phase` is bits 31–24 shifted by 8 × phase.
   if (end - start < 32) {
-    for (; index < end; index++, phase = (phase + 1) & 3) data[index] ^= mask[phase];
+    for (; index < end; index++, phase = (phase + 1) & 3) data[index] ^= (key >>> ((3 - phase) << 3)) & 0xff;
     return;
   }
   // Step byte by byte to a 4-byte aligned address: a Uint32Array view needs one.
   while (((data.byteOffset + index) & 3) !== 0) {
-    data[index] ^= mask[phase];
+    data[index] ^= (key >>> ((3 - phase) << 3)) & 0xff;
     index++;
     phase = (phase + 1) & 3;
   }
   // The key rotated to the current phase, read as one word in the platform's byte order, lines up
   // with the next four bytes as stored in memory.
   const wordCount = (end - index) >>> 2;
-  const b0 = mask[phase], b1 = mask[(phase + 1) & 3], b2 = mask[(phase + 2) & 3], b3 = mask[(phase + 3) & 3];
-  const keyWord = littleEndian ? (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)) : ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3);
+  const rotated = phase === 0 ? key : (key << (phase << 3)) | (key >>> ((4 - phase) << 3));
+  const keyWord = littleEndian ? byteSwap(rotated) : rotated;
   const words = new Uint32Array(data.buffer, data.byteOffset + index, wordCount);
   for (let word = 0; word < wordCount; word++) words[word] ^= keyWord;
   index += wordCount << 2;
   // Whole words leave the phase where it was; finish the ragged tail byte by byte.
-  for (; index < end; index++, phase = (phase + 1) & 3) data[index] ^= mask[phase];
+  for (; index < end; index++, phase = (phase + 1) & 3) data[index] ^= (key >>> ((3 - phase) << 3)) & 0xff;
+}
+
+function byteSwap(word: number): number {
+  return ((word & 0xff) << 24) | ((word & 0xff00) << 8) | ((word >>> 8) & 0xff00) | (word >>> 24);
 }
 
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -57,5 +69,20 @@ export class MaskKeySource {
     const key = this.pool.subarray(this.position, this.position + 4);
     this.position += 4;
     return key;
+  }
+
+  /** Write a fresh 4-byte key into `target` at `offset`: the encoder's path, no Buffer view per frame. */
+  writeKey(target: Buffer, offset: number): void {
+    if (this.position === this.pool.length) {
+      randomFillSync(this.pool);
+      this.position = 0;
+    }
+    const pool = this.pool;
+    const position = this.position;
+    target[offset] = pool[position];
+    target[offset + 1] = pool[position + 1];
+    target[offset + 2] = pool[position + 2];
+    target[offset + 3] = pool[position + 3];
+    this.position = position + 4;
   }
 }

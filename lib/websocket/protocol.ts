@@ -76,8 +76,12 @@ export class WebSocketProtocol implements FrameSink {
   private frameOpcode = 0;
   private frameFin = false;
   private frameLength = 0;
-  /** Control frame payloads (≤ 125 bytes) are collected here; they may arrive split too. */
-  private readonly controlPayload = Buffer.alloc(MAX_CONTROL_PAYLOAD);
+  /**
+   * A control frame's payload (≤ 125 bytes): copied out whole when it arrives in one piece (the usual
+   * case); collected in `controlBuffer`, allocated on first need, only when it arrives split.
+   */
+  private controlPayload: Buffer = EMPTY;
+  private controlBuffer: Buffer | undefined;
   private controlLength = 0;
 
   constructor(
@@ -124,6 +128,7 @@ export class WebSocketProtocol implements FrameSink {
     this.frameFin = header.fin;
     this.frameLength = header.payloadLength;
     if (header.opcode >= Opcode.Close) {
+      this.controlPayload = EMPTY;
       this.controlLength = 0;
       return;
     }
@@ -151,7 +156,13 @@ export class WebSocketProtocol implements FrameSink {
 
   onFramePayload(data: Buffer): void {
     if (this.frameOpcode >= Opcode.Close) {
-      data.copy(this.controlPayload, this.controlLength);
+      if (this.controlLength === 0 && data.length === this.frameLength) {
+        this.controlPayload = Buffer.from(data); // a copy: `data` is a view of the input
+      } else {
+        const buffer = (this.controlBuffer ??= Buffer.allocUnsafe(MAX_CONTROL_PAYLOAD));
+        data.copy(buffer, this.controlLength);
+        this.controlPayload = buffer;
+      }
       this.controlLength += data.length;
       return;
     }
@@ -165,7 +176,10 @@ export class WebSocketProtocol implements FrameSink {
 
   onFrameEnd(): void {
     if (this.frameOpcode >= Opcode.Close) {
-      this.handleControlFrame(this.frameOpcode, Buffer.from(this.controlPayload.subarray(0, this.controlLength)));
+      // The handler gets a buffer of its own: a whole payload was copied already, a split one is copied now.
+      const payload = this.controlPayload === this.controlBuffer ? Buffer.from(this.controlPayload.subarray(0, this.controlLength)) : this.controlPayload;
+      this.controlPayload = EMPTY;
+      this.handleControlFrame(this.frameOpcode, payload);
       return;
     }
     if (!this.frameFin) return;

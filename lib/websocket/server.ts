@@ -60,6 +60,15 @@ export type ConnectionHandler = (connection: WebSocketConnection, request: Upgra
 export class WebSocketServer {
   readonly connections = new Set<WebSocketConnection>();
   private readonly routes = new Map<string, { handler: ConnectionHandler; options: AcceptOptions }>();
+  /** One 'close' listener shared by all tracked connections (it gets the connection as `this`): no closure per connection. */
+  private readonly forgetConnection: (this: WebSocketConnection) => void;
+
+  constructor() {
+    const connections = this.connections;
+    this.forgetConnection = function forgetConnection(this: WebSocketConnection): void {
+      connections.delete(this);
+    };
+  }
 
   route(path: string, handler: ConnectionHandler, options: AcceptOptions = {}): this {
     this.routes.set(path, { handler, options });
@@ -87,8 +96,9 @@ export class WebSocketServer {
 
   /** Remember a connection until it closes (also for connections accepted elsewhere). */
   track(connection: WebSocketConnection): void {
+    if (this.connections.has(connection)) return;
     this.connections.add(connection);
-    connection.once('close', () => this.connections.delete(connection));
+    connection.on('close', this.forgetConnection);
   }
 
   /** Close every connection (1001 by default) and wait until all are gone. */

@@ -16,12 +16,13 @@ export class WriteBatcher {
   private flushScheduled = false;
 
   /**
-   * `onFlushed` runs after each batch is handed to the socket: a batch the socket takes whole raises
-   * no 'drain' of its own, yet may be what brings the adapter's buffer back under its high-water mark.
+   * `listener.afterFlush` runs after each batch is handed to the socket: a batch the socket takes whole
+   * raises no 'drain' of its own, yet may be what brings the adapter's buffer back under its high-water
+   * mark. (An object with a method rather than a callback: no closure per connection.)
    */
   constructor(
     private readonly socket: Duplex,
-    private readonly onFlushed?: () => void,
+    private readonly listener?: { afterFlush(): void },
   ) {}
 
   /** Bytes accepted but not yet handed to the socket. */
@@ -56,7 +57,7 @@ export class WriteBatcher {
       for (const chunk of chunks) this.socket.write(chunk);
       this.socket.uncork();
     }
-    this.onFlushed?.();
+    this.listener?.afterFlush();
   }
 
   /** Drop whatever is queued (the socket is gone). */
