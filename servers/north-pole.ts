@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { onShutdown, parseFlags, portFlag, type Program } from '../lib/cli.ts';
 import { serveWithNodeHttp } from '../lib/http/node-adapter.ts';
 import { html } from '../lib/http/responses.ts';
 import { Router, type RouteRequest } from '../lib/http/router.ts';
@@ -18,7 +18,9 @@ import { registerChitchatStandin } from './chitchat-standin/standin.ts';
 import { createHelloRouter, escapeHtml } from './hello-http/app.ts';
 import { registerPoparazzi } from './poparazzi/server.ts';
 
-const USAGE = `Usage: npm start -- [options]
+const program: Program = {
+  name: 'north-pole',
+  usage: `Usage: npm start -- [options]
 
 The all-in-one North Pole server: every HTTP and WebSocket service of the project on one port,
 and the BATCHAT telnet chat on its own.
@@ -32,7 +34,8 @@ Options:
   -h, --help        show this help
 
 On start it prints "listening on http://HOST:PORT/" (the real port, also with --port 0), then one
-line per service. Ctrl-C (SIGINT) or SIGTERM closes every WebSocket with 1001 and exits 0.`;
+line per service. Ctrl-C (SIGINT) or SIGTERM closes every WebSocket with 1001 and exits 0.`,
+};
 
 /** How long a clean shutdown may take before the remaining connections are cut. */
 const SHUTDOWN_DEADLINE_MS = 8_000;
@@ -50,47 +53,22 @@ interface MountedService {
 /** Something listening: the HTTP server (either stack) or BATCHAT. */
 interface Listener {
   close(): Promise<void>;
-  terminate(): void;
-}
-
-function fail(message: string): never {
-  process.stderr.write(`north-pole: ${message}\n\n${USAGE}\n`);
-  process.exit(2);
-}
-
-function portFlag(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) fail(`${name} must be a port number from 0 to 65535, got "${value}"`);
-  return Number(value);
 }
 
 function readFlags() {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string', default: '127.0.0.1' },
-        'node-http': { type: 'boolean', default: false },
-        'chat-port': { type: 'string' },
-        'no-chat': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    fail((error as Error).message);
-  }
-  if (parsed.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
+  const { values } = parseFlags(program, {
+    port: { type: 'string' },
+    host: { type: 'string', default: '127.0.0.1' },
+    'node-http': { type: 'boolean', default: false },
+    'chat-port': { type: 'string' },
+    'no-chat': { type: 'boolean', default: false },
+  });
   return {
-    port: parsed.port !== undefined ? portFlag('--port', parsed.port, 8000) : portFlag('PORT', process.env.PORT, 8000),
-    host: parsed.host,
-    nodeHttp: parsed['node-http'],
-    chatPort: parsed['no-chat'] ? undefined : portFlag('--chat-port', parsed['chat-port'], 1337),
+    // An empty PORT is as good as none: `PORT= npm start` should not be an error.
+    port: portFlag(program, '--port', values.port) ?? portFlag(program, 'PORT', process.env.PORT || undefined) ?? 8000,
+    host: values.host,
+    nodeHttp: values['node-http'],
+    chatPort: values['no-chat'] ? undefined : (portFlag(program, '--chat-port', values['chat-port']) ?? 1337),
   };
 }
 
@@ -166,7 +144,7 @@ async function listenHttp(router: Router, port: number, host: string, nodeHttp: 
   if (!nodeHttp) {
     const server = createHttpServer({ router });
     const address = await server.listen(port, host);
-    return { port: address.port, close: () => server.close(), terminate: () => server.terminate() };
+    return { port: address.port, close: () => server.close() };
   }
   const server = serveWithNodeHttp(router);
   await new Promise<void>((resolve, reject) => {
@@ -179,7 +157,6 @@ async function listenHttp(router: Router, port: number, host: string, nodeHttp: 
       server.close(() => resolve());
       server.closeIdleConnections();
     }),
-    terminate: () => server.closeAllConnections(),
   };
 }
 
@@ -198,33 +175,14 @@ async function main(): Promise<void> {
   const listeners: Listener[] = [];
   const stack = flags.nodeHttp ? 'node:http' : 'our raw HTTP/1.1 server';
 
-  let shuttingDown = false;
-  const shutdown = async (reason: string): Promise<void> => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    console.log(`${reason}: closing every WebSocket with 1001, then the listeners`);
-    const deadline = setTimeout(() => {
-      console.error(`north-pole: shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; cutting the remaining connections`);
-      for (const listener of listeners) listener.terminate();
-      process.exit(0);
-    }, SHUTDOWN_DEADLINE_MS);
-    deadline.unref();
+  onShutdown(program, async (signal) => {
+    console.log(`${signal}: closing every WebSocket with 1001, then the listeners`);
     // Stop accepting first (close() does), while the applications say goodbye on their sockets.
     const listenersClosed = Promise.all(listeners.map((listener) => listener.close()));
     await Promise.all(services.map((service) => service.close().catch((error: unknown) => console.error(`north-pole: closing ${service.name}: ${String(error)}`))));
     await listenersClosed;
     console.log('closed');
-    process.exit(0);
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (shuttingDown) {
-        console.error(`north-pole: ${signal} again, exiting now`);
-        process.exit(1);
-      }
-      void shutdown(signal);
-    });
-  }
+  }, { forceAfterMs: SHUTDOWN_DEADLINE_MS });
 
   let chat: Awaited<ReturnType<typeof startBatchat>> | undefined;
   if (flags.chatPort !== undefined) {
@@ -235,7 +193,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     const running = chat;
-    listeners.push({ close: () => running.close(), terminate: () => {} });
+    listeners.push({ close: () => running.close() });
   }
 
   const page = html(frontPage(services, stack, chat?.port));

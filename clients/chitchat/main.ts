@@ -2,13 +2,15 @@
 // `npm run chitchat -- --base https://hackattic.com --access-token T` solves the real challenge.
 // Exit code 0 when the solve endpoint accepted the secret, 1 when it did not, 2 for bad usage.
 
-import { parseArgs } from 'node:util';
+import { numberFlag, onShutdown, parseFlags, usageError, type Program } from '../../lib/cli.ts';
 import { DEFAULT_ROUNDS, startChitchatStandin, type ChitchatStandin } from '../../servers/chitchat-standin/standin.ts';
 import { solveChitchat } from './solver.ts';
 
 const HACKATTIC = 'https://hackattic.com';
 
-const USAGE = `Usage: npm run chitchat -- [options]
+const program: Program = {
+  name: 'chitchat',
+  usage: `Usage: npm run chitchat -- [options]
 
 Solves hackattic's "WebSocket chit chat": measures the time between the server's pings, answers
 each with the nearest of 700/1500/2000/2500/3000 ms, and submits the secret it earns.
@@ -24,45 +26,29 @@ Only for the in-process stand-in:
   --rounds N           correct answers before the secret (default ${DEFAULT_ROUNDS})
   --jitter-ms N        deliver each ping up to N ms early or late (default 0)
   --seed TEXT          reproducible intervals and secret
-  --help               show this help
-`;
+  --help               show this help`,
+};
 
-function fail(message: string): never {
-  process.stderr.write(`chitchat: ${message}\n\n${USAGE}`);
-  process.exit(2);
-}
-
-function numberFlag(name: string, value: string | undefined, valid: (number: number) => boolean): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (value.trim() === '' || !Number.isFinite(number) || !valid(number)) fail(`--${name}: "${value}" is not allowed`);
+/** A number `isAllowed` accepts (NaN never is). Tests expect this wording: `--attempts: "zero" is not allowed`. */
+function limitedNumberFlag(name: string, text: string | undefined, isAllowed: (number: number) => boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const number = Number(text);
+  if (text.trim() === '' || !isAllowed(number)) usageError(program, `--${name}: "${text}" is not allowed`);
   return number;
 }
 
-let flags;
-try {
-  flags = parseArgs({
-    options: {
-      base: { type: 'string' },
-      'access-token': { type: 'string' },
-      attempts: { type: 'string' },
-      'time-scale': { type: 'string' },
-      rounds: { type: 'string' },
-      'jitter-ms': { type: 'string' },
-      seed: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }).values;
-} catch (error) {
-  fail((error as Error).message);
-}
-if (flags.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
+const { values: flags } = parseFlags(program, {
+  base: { type: 'string' },
+  'access-token': { type: 'string' },
+  attempts: { type: 'string' },
+  'time-scale': { type: 'string' },
+  rounds: { type: 'string' },
+  'jitter-ms': { type: 'string' },
+  seed: { type: 'string' },
+});
 
-const attempts = numberFlag('attempts', flags.attempts, (number) => Number.isInteger(number) && number >= 1 && number <= 100) ?? 3;
-const timeScale = numberFlag('time-scale', flags['time-scale'], (number) => number > 0 && number <= 100) ?? 1;
+const attempts = limitedNumberFlag('attempts', flags.attempts, (number) => Number.isInteger(number) && number >= 1 && number <= 100) ?? 3;
+const timeScale = limitedNumberFlag('time-scale', flags['time-scale'], (number) => number > 0 && number <= 100) ?? 1;
 const remote = flags.base !== undefined || flags['access-token'] !== undefined;
 
 let standin: ChitchatStandin | undefined;
@@ -73,32 +59,31 @@ if (remote) {
   try {
     new URL(base);
   } catch {
-    fail(`--base must be a URL such as ${HACKATTIC}, got "${base}"`);
+    usageError(program, `--base must be a URL such as ${HACKATTIC}, got "${base}"`);
   }
   accessToken = flags['access-token'] ?? process.env.HACKATTIC_ACCESS_TOKEN ?? '';
-  if (accessToken === '') fail('an access token is needed: --access-token T or HACKATTIC_ACCESS_TOKEN');
+  if (accessToken === '') usageError(program, 'an access token is needed: --access-token T or HACKATTIC_ACCESS_TOKEN');
 } else {
   try {
     standin = await startChitchatStandin({
       timeScale,
-      rounds: numberFlag('rounds', flags.rounds, () => true),
-      jitterMs: numberFlag('jitter-ms', flags['jitter-ms'], () => true),
+      // Only the syntax is checked here: the stand-in refuses out-of-range values with a clear message.
+      rounds: numberFlag(program, '--rounds', flags.rounds),
+      jitterMs: numberFlag(program, '--jitter-ms', flags['jitter-ms']),
       seed: flags.seed,
     });
   } catch (error) {
-    fail((error as Error).message);
+    usageError(program, (error as Error).message);
   }
   base = standin.url;
   accessToken = 'local';
   console.log(`started the chit-chat stand-in at ${base}${timeScale === 1 ? '' : ` (time scale ${timeScale}; times below are in service ms)`}`);
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.log(`\n${signal}: giving up`);
-    void (standin?.close() ?? Promise.resolve()).then(() => process.exit(130));
-  });
-}
+onShutdown(program, async (signal) => {
+  console.log(`\n${signal}: giving up`);
+  await standin?.close();
+}, { exitCode: () => 130 });
 
 const result = await solveChitchat({ base, accessToken, attempts, timeScale, log: (line) => console.log(line) });
 await standin?.close();

@@ -1,10 +1,12 @@
 // `npm run poparazzi-client -- --url http://127.0.0.1:8000`: a demo client for the Poparazzi stream.
 // Gets a session, authenticates, sends a state, reports views and prints every message both ways.
 
-import { parseArgs } from 'node:util';
+import { parseFlags, usageError, wholeNumberFlag, type Program } from '../../lib/cli.ts';
 import { runPoparazziClient } from './client.ts';
 
-const USAGE = `Usage: npm run poparazzi-client -- --url http://127.0.0.1:8000 [options]
+const program: Program = {
+  name: 'poparazzi-client',
+  usage: `Usage: npm run poparazzi-client -- --url http://127.0.0.1:8000 [options]
 
 Talks to a Poparazzi stream: POST /sessions, then on the WebSocket: authorization,
 state, view_counts. Prints what it sends (→) and what comes back (←).
@@ -20,36 +22,19 @@ Options:
   --timeout MS         give up after this long (default 10000)
   -h, --help           show this help
 
-Exits 0 when every answer was as expected, 1 otherwise.`;
+Exits 0 when every answer was as expected, 1 otherwise.`,
+};
 
-function fail(message: string): never {
-  console.error(`poparazzi-client: ${message}\n\n${USAGE}`);
-  process.exit(2);
-}
-
-let parsed;
-try {
-  parsed = parseArgs({
-    options: {
-      url: { type: 'string', default: 'http://127.0.0.1:8000' },
-      path: { type: 'string', default: '/' },
-      token: { type: 'string' },
-      user: { type: 'string' },
-      group: { type: 'string' },
-      typing: { type: 'boolean', default: false },
-      view: { type: 'string', multiple: true },
-      timeout: { type: 'string', default: '10000' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-} catch (error) {
-  fail((error as Error).message);
-}
-const { values } = parsed;
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values } = parseFlags(program, {
+  url: { type: 'string', default: 'http://127.0.0.1:8000' },
+  path: { type: 'string', default: '/' },
+  token: { type: 'string' },
+  user: { type: 'string' },
+  group: { type: 'string' },
+  typing: { type: 'boolean', default: false },
+  view: { type: 'string', multiple: true },
+  timeout: { type: 'string' },
+});
 
 function parseViews(specs: string[] | undefined): Record<string, number> | undefined {
   if (specs === undefined) return undefined;
@@ -57,19 +42,18 @@ function parseViews(specs: string[] | undefined): Record<string, number> | undef
   for (const spec of specs) {
     const separator = spec.lastIndexOf('=');
     const count = Number(spec.slice(separator + 1));
-    if (separator <= 0) fail(`--view wants UUID=COUNT, got ${JSON.stringify(spec)}`);
+    if (separator <= 0) usageError(program, `--view wants UUID=COUNT, got ${JSON.stringify(spec)}`);
     // The count goes to the server as given, so the server's own validation can be demonstrated.
     views[spec.slice(0, separator)] = count;
   }
   return views;
 }
 
-const timeoutMs = Number(values.timeout);
-if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) fail(`--timeout must be a positive whole number, got ${JSON.stringify(values.timeout)}`);
+const timeoutMs = wholeNumberFlag(program, '--timeout', values.timeout, 1) ?? 10_000;
 try {
   new URL(values.url);
 } catch {
-  fail(`--url is not a URL: ${JSON.stringify(values.url)}`);
+  usageError(program, `--url is not a URL: ${JSON.stringify(values.url)}`);
 }
 
 try {

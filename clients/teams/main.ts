@@ -2,13 +2,15 @@
 // starts the Global/Team API stand-in in this process, runs against it and prints the stand-in's verdict.
 // Exit code: 0 after goodbye (and a clean verdict from an in-process stand-in), 1 otherwise, 2 on bad usage.
 
-import { parseArgs } from 'node:util';
+import { numberFlag, onShutdownSignal, parseFlags, positiveNumberFlag, usageError, type Program } from '../../lib/cli.ts';
 import { startTeamsStandin, formatSummary, type TeamsStandin } from '../../servers/teams-standin/standin.ts';
 import type { LogLevel } from './manager.ts';
 import { runTeamManager, type Logger } from './runtime.ts';
 import { isWebSocketUrl } from './wire.ts';
 
-const USAGE = `Usage: npm run teams -- [--url ws://host:port/global] [options]
+const program: Program = {
+  name: 'teams',
+  usage: `Usage: npm run teams -- [--url ws://host:port/global] [options]
 
 Keeps one WebSocket per team alive for a Global/Team API: answers team.join with team.connect,
 reconnects dropped teams (with a fresh URL when the old one stops working) and the Global
@@ -29,37 +31,21 @@ In-process stand-in (only without --url):
   --seed N               scenario seed (default 1)
   --duration SECONDS     scenario length in virtual seconds (default 30)
   --time-scale X         virtual seconds per real second (default 1)
-  --faults LIST          all, none, or a comma-separated list (default all); see npm run teams-standin -- --help`;
+  --faults LIST          all, none, or a comma-separated list (default all); see npm run teams-standin -- --help`,
+};
 
-function fail(message: string): never {
-  console.error(`teams: ${message}\n\n${USAGE}`);
-  process.exit(2);
-}
+const { values } = parseFlags(program, {
+  url: { type: 'string' }, 'ping-interval': { type: 'string' }, 'pong-timeout': { type: 'string' }, 'answer-timeout': { type: 'string' },
+  verbose: { type: 'boolean' }, quiet: { type: 'boolean' },
+  teams: { type: 'string' }, seed: { type: 'string' }, duration: { type: 'string' }, 'time-scale': { type: 'string' }, faults: { type: 'string' },
+});
 
-function positiveNumber(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) fail(`--${name} must be a positive number, not "${text}"`);
-  return value;
-}
-
-let parsed;
-try {
-  parsed = parseArgs({
-    options: {
-      url: { type: 'string' }, 'ping-interval': { type: 'string' }, 'pong-timeout': { type: 'string' }, 'answer-timeout': { type: 'string' },
-      verbose: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      teams: { type: 'string' }, seed: { type: 'string' }, duration: { type: 'string' }, 'time-scale': { type: 'string' }, faults: { type: 'string' },
-    },
-  });
-} catch (error) {
-  fail((error as Error).message);
-}
-const { values } = parsed;
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+// Checked before anything starts, so a typo never leaves a half-started run behind.
+const timing = {
+  pingIntervalMs: positiveNumberFlag(program, '--ping-interval', values['ping-interval']) ?? 5_000,
+  pongTimeoutMs: positiveNumberFlag(program, '--pong-timeout', values['pong-timeout']) ?? 5_000,
+  answerTimeoutMs: positiveNumberFlag(program, '--answer-timeout', values['answer-timeout']) ?? 5_000,
+};
 
 const shownLevels: LogLevel[] = values.quiet ? ['warn', 'error'] : values.verbose ? ['debug', 'info', 'warn', 'error'] : ['info', 'warn', 'error'];
 const log: Logger = (level, text) => {
@@ -74,39 +60,37 @@ let globalUrl = values.url;
 if (globalUrl === undefined) {
   try {
     standin = await startTeamsStandin({
-      teams: values.teams === undefined ? undefined : Number(values.teams),
-      seed: values.seed === undefined ? undefined : Number(values.seed),
-      durationMs: positiveNumber('duration', values.duration, 30) * 1000,
-      timeScale: positiveNumber('time-scale', values['time-scale'], 1),
+      // The stand-in checks the ranges of --teams and --seed itself.
+      teams: numberFlag(program, '--teams', values.teams),
+      seed: numberFlag(program, '--seed', values.seed),
+      durationMs: (positiveNumberFlag(program, '--duration', values.duration) ?? 30) * 1000,
+      timeScale: positiveNumberFlag(program, '--time-scale', values['time-scale']) ?? 1,
       faults: values.faults ?? 'all',
       log: (line) => console.log(`[stand-in] ${line}`),
       verbose: values.verbose ?? false,
     });
   } catch (error) {
-    fail((error as Error).message);
+    usageError(program, (error as Error).message);
   }
   globalUrl = standin.globalUrl;
   console.log(`[stand-in] listening; Global API at ${globalUrl}`);
 } else if (!isWebSocketUrl(globalUrl)) {
-  fail(`--url must be a ws://, wss://, http:// or https:// URL, not "${globalUrl}"`);
+  usageError(program, `--url must be a ws://, wss://, http:// or https:// URL, not "${globalUrl}"`);
 }
 
 const run = runTeamManager({
   globalUrl,
-  pingIntervalMs: positiveNumber('ping-interval', values['ping-interval'], 5_000),
-  pongTimeoutMs: positiveNumber('pong-timeout', values['pong-timeout'], 5_000),
-  answerTimeoutMs: positiveNumber('answer-timeout', values['answer-timeout'], 5_000),
+  ...timing,
   log,
 });
 
+// The run decides what a signal means: the first closes every connection, a second stops waiting.
 let signalled: NodeJS.Signals | undefined;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    log('info', `${signal}: closing every connection${signalled ? ' now' : ''}`);
-    signalled = signal;
-    run.stop(signal);
-  });
-}
+onShutdownSignal((signal) => {
+  log('info', `${signal}: closing every connection${signalled ? ' now' : ''}`);
+  signalled = signal;
+  run.stop(signal);
+});
 
 let exitCode = await run.done;
 if (signalled) exitCode = signalled === 'SIGINT' ? 130 : 143;

@@ -1,11 +1,13 @@
 // `npm run wscat -- URL`: an interactive WebSocket client for the terminal (like the npm wscat),
 // built on lib/websocket: each typed line is sent, each message received is printed.
 
-import { parseArgs } from 'node:util';
+import { onShutdownSignal, parseFlags, positiveNumberFlag, usageError, type Program } from '../../lib/cli.ts';
 import { parseHeader } from './commands.ts';
 import { startSession } from './session.ts';
 
-const USAGE = `Usage: npm run wscat -- [options] URL
+const program: Program = {
+  name: 'wscat',
+  usage: `Usage: npm run wscat -- [options] URL
 
 Connects to a WebSocket server (ws://, wss://, http:// or https://), sends each line you type as a
 text message and prints every message received (binary as its length and hex).
@@ -20,43 +22,24 @@ Options:
 Commands once connected: /ping [text], /close [code] [reason], /binary <hex>, /help.
 Ctrl-D (end of input) or Ctrl-C closes with 1000; a second Ctrl-C cuts the connection.
 Exit status: 0 after a normal close (1000/1001, or any /close you typed), 1 after a failed handshake
-or any other close, 2 for bad usage.`;
+or any other close, 2 for bad usage.`,
+};
 
-function usageError(message: string): never {
-  process.stderr.write(`wscat: ${message}\n\n${USAGE}\n`);
-  process.exit(2);
-}
-
-let parsed;
-try {
-  parsed = parseArgs({
-    allowPositionals: true,
-    options: {
-      protocol: { type: 'string', short: 'p', multiple: true },
-      header: { type: 'string', short: 'H', multiple: true },
-      insecure: { type: 'boolean', short: 'k' },
-      timeout: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-} catch (error) {
-  usageError(error instanceof Error ? error.message : String(error));
-}
-const { values, positionals } = parsed;
-if (values.help) {
-  process.stdout.write(USAGE + '\n');
-  process.exit(0);
-}
-if (positionals.length !== 1) usageError(positionals.length === 0 ? 'a URL is needed' : 'only one URL, please');
+const { values, positionals } = parseFlags(program, {
+  protocol: { type: 'string', short: 'p', multiple: true },
+  header: { type: 'string', short: 'H', multiple: true },
+  insecure: { type: 'boolean', short: 'k' },
+  timeout: { type: 'string' },
+}, { allowPositionals: true });
+if (positionals.length !== 1) usageError(program, positionals.length === 0 ? 'a URL is needed' : 'only one URL, please');
 
 const headers: Record<string, string> = {};
 for (const text of values.header ?? []) {
   const header = parseHeader(text);
-  if (typeof header === 'string') usageError(header);
+  if (typeof header === 'string') usageError(program, header);
   headers[header[0]] = header[1];
 }
-const handshakeTimeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
-if (handshakeTimeoutMs !== undefined && !(handshakeTimeoutMs > 0)) usageError('--timeout needs a positive number of milliseconds');
+const handshakeTimeoutMs = positiveNumberFlag(program, '--timeout', values.timeout);
 
 const session = startSession({
   url: positionals[0],
@@ -68,8 +51,8 @@ const session = startSession({
   status: process.stderr,
   handshakeTimeoutMs,
 });
-process.on('SIGINT', () => session.interrupt());
-process.on('SIGTERM', () => session.interrupt());
+// The session decides what a signal means: the first closes with 1000, a second cuts the connection.
+onShutdownSignal(() => session.interrupt());
 const status = await session.finished;
 // stdin may still hold the event loop open (a terminal): leave explicitly once the output is written.
 process.stdout.write('', () => process.exit(status));

@@ -1,10 +1,12 @@
 // Command line for the chit-chat stand-in: `npm run chitchat-standin -- --port 8765 --time-scale 0.1`.
 // Parses flags, starts the stand-in, and closes every conversation with 1001 on SIGINT/SIGTERM.
 
-import { parseArgs } from 'node:util';
+import { numberFlag, onShutdown, parseFlags, portFlag, usageError, type Program } from '../../lib/cli.ts';
 import { DEFAULT_ROUNDS, startChitchatStandin, type ChitchatStandinOptions } from './standin.ts';
 
-const USAGE = `Usage: npm run chitchat-standin -- [options]
+const program: Program = {
+  name: 'chitchat-standin',
+  usage: `Usage: npm run chitchat-standin -- [options]
 
 A local stand-in for hackattic's "WebSocket chit chat" challenge:
   GET  /challenges/websocket_chit_chat/problem?access_token=T   → {"token": "…"} (one use, 60 minutes)
@@ -19,51 +21,26 @@ Options:
   --jitter-ms N        deliver each ping up to N ms early or late, to rehearse a bad network (default 0)
   --seed TEXT          same seed, same intervals and secrets (default: random)
   --access-token T     accept only this access_token (default: any non-empty one)
-  --help               show this help
-`;
+  --help               show this help`,
+};
 
-function fail(message: string): never {
-  process.stderr.write(`chitchat-standin: ${message}\n\n${USAGE}`);
-  process.exit(2);
-}
+const { values: flags } = parseFlags(program, {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  rounds: { type: 'string' },
+  'time-scale': { type: 'string' },
+  'jitter-ms': { type: 'string' },
+  seed: { type: 'string' },
+  'access-token': { type: 'string' },
+});
 
-function numberFlag(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (value.trim() === '' || !Number.isFinite(number)) fail(`--${name} must be a number, got "${value}"`);
-  return number;
-}
-
-let flags;
-try {
-  flags = parseArgs({
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      rounds: { type: 'string' },
-      'time-scale': { type: 'string' },
-      'jitter-ms': { type: 'string' },
-      seed: { type: 'string' },
-      'access-token': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }).values;
-} catch (error) {
-  fail((error as Error).message);
-}
-if (flags.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
-
-const port = numberFlag('port', flags.port) ?? 8765;
-if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be from 0 to 65535, got ${port}`);
+// Only the syntax is checked here: the stand-in itself refuses out-of-range values with a clear message.
 const options: ChitchatStandinOptions & { port: number; host: string } = {
-  port,
+  port: portFlag(program, '--port', flags.port) ?? 8765,
   host: flags.host ?? '127.0.0.1',
-  rounds: numberFlag('rounds', flags.rounds),
-  timeScale: numberFlag('time-scale', flags['time-scale']),
-  jitterMs: numberFlag('jitter-ms', flags['jitter-ms']),
+  rounds: numberFlag(program, '--rounds', flags.rounds),
+  timeScale: numberFlag(program, '--time-scale', flags['time-scale']),
+  jitterMs: numberFlag(program, '--jitter-ms', flags['jitter-ms']),
   seed: flags.seed,
   accessToken: flags['access-token'],
 };
@@ -72,15 +49,14 @@ let standin;
 try {
   standin = await startChitchatStandin(options);
 } catch (error) {
-  fail((error as Error).message);
+  usageError(program, (error as Error).message);
 }
 console.log(`chit-chat stand-in listening on ${standin.url}`);
 console.log(`  problem: ${standin.url}/challenges/websocket_chit_chat/problem?access_token=anything`);
 console.log(`  solve it: npm run chitchat -- --base ${standin.url} --access-token anything${options.timeScale ? ` --time-scale ${options.timeScale}` : ''}`);
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.log(`\n${signal}: ending every conversation with 1001`);
-    void standin.close().then(() => process.exit(0));
-  });
-}
+const running = standin;
+onShutdown(program, async (signal) => {
+  console.log(`\n${signal}: ending every conversation with 1001`);
+  await running.close();
+});

@@ -1,11 +1,13 @@
 // `npm run poparazzi -- --port 8000 --data views.json`: the Poparazzi event stream from the command line.
 // Parses the options, starts the server, and on SIGINT/SIGTERM closes every stream and saves the counts.
 
-import { parseArgs } from 'node:util';
+import { onShutdown, parseFlags, portFlag, wholeNumberFlag, type Program } from '../../lib/cli.ts';
 import { DataFileError } from './data-file.ts';
 import { DEFAULT_AUTHENTICATION_TIMEOUT_MS, startPoparazzi } from './server.ts';
 
-const USAGE = `Usage: npm run poparazzi -- [options]
+const program: Program = {
+  name: 'poparazzi',
+  usage: `Usage: npm run poparazzi -- [options]
 
 The Poparazzi event stream (WebSocket on GET /): bearer-token authentication, state echo,
 and post view counts that one user cannot inflate.
@@ -22,46 +24,22 @@ Options:
 
 HTTP:
   POST /sessions           {"user_id"?: uuid} → {"token","user_id"}
-  GET  /posts/ID/views     → {"post_id","views"}`;
+  GET  /posts/ID/views     → {"post_id","views"}`,
+};
 
-function fail(message: string): never {
-  console.error(`poparazzi: ${message}\n\n${USAGE}`);
-  process.exit(2);
-}
-
-function nonNegativeInteger(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(number) || number < 0) fail(`--${name} must be a whole number, got ${JSON.stringify(value)}`);
-  return number;
-}
-
-let parsed;
-try {
-  parsed = parseArgs({
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string', default: '127.0.0.1' },
-      data: { type: 'string' },
-      'save-interval': { type: 'string' },
-      'auth-timeout': { type: 'string' },
-      'view-window': { type: 'string' },
-      'no-sessions': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-} catch (error) {
-  fail((error as Error).message);
-}
-const { values } = parsed;
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-
-const port = nonNegativeInteger('port', values.port, 8000);
-if (port > 65535) fail('--port must be at most 65535');
-const viewWindowMs = nonNegativeInteger('view-window', values['view-window'], 3_600_000);
+const { values } = parseFlags(program, {
+  port: { type: 'string' },
+  host: { type: 'string', default: '127.0.0.1' },
+  data: { type: 'string' },
+  'save-interval': { type: 'string' },
+  'auth-timeout': { type: 'string' },
+  'view-window': { type: 'string' },
+  'no-sessions': { type: 'boolean', default: false },
+});
+const port = portFlag(program, '--port', values.port) ?? 8000;
+const saveIntervalMs = wholeNumberFlag(program, '--save-interval', values['save-interval'], 0) ?? 5000;
+const authenticationTimeoutMs = wholeNumberFlag(program, '--auth-timeout', values['auth-timeout'], 0) ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS;
+const viewWindowMs = wholeNumberFlag(program, '--view-window', values['view-window'], 0) ?? 3_600_000;
 
 let server;
 try {
@@ -69,8 +47,8 @@ try {
     port,
     host: values.host,
     dataFile: values.data,
-    saveIntervalMs: Math.max(100, nonNegativeInteger('save-interval', values['save-interval'], 5000)),
-    authenticationTimeoutMs: nonNegativeInteger('auth-timeout', values['auth-timeout'], DEFAULT_AUTHENTICATION_TIMEOUT_MS),
+    saveIntervalMs: Math.max(100, saveIntervalMs),
+    authenticationTimeoutMs,
     viewRules: { windowMs: viewWindowMs },
     issueSessions: !values['no-sessions'],
   });
@@ -84,12 +62,7 @@ console.log(`poparazzi stream on ${server.url.replace(/^http/, 'ws')}/ (sessions
 if (values.data !== undefined) console.log(`view counts kept in ${values.data} (${server.ledger.trackedPosts} posts loaded)`);
 
 const running = server;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.log(`\n${signal}: closing streams with 1001${values.data === undefined ? '' : ' and saving view counts'}`);
-    void running.close().then(() => process.exit(0), (error: unknown) => {
-      console.error(`poparazzi: shutdown failed: ${(error as Error).message}`);
-      process.exit(1);
-    });
-  });
-}
+onShutdown(program, async (signal) => {
+  console.log(`\n${signal}: closing streams with 1001${values.data === undefined ? '' : ' and saving view counts'}`);
+  await running.close();
+});

@@ -1,11 +1,13 @@
 // `npm run teams-standin`: the Global/Team API stand-in (seed 002) alone, for any bot manager to test
 // against. Plays a seeded scenario with faults, judges every healthcheck, prints a summary at the end.
 
-import { parseArgs } from 'node:util';
+import { numberFlag, onShutdown, parseFlags, portFlag, usageError, type Program } from '../../lib/cli.ts';
 import { FAULTS } from './faults.ts';
 import { startTeamsStandin, type TeamsStandin } from './standin.ts';
 
-const USAGE = `Usage: npm run teams-standin -- [options]
+const program: Program = {
+  name: 'teams-standin',
+  usage: `Usage: npm run teams-standin -- [options]
 
 Serves the Global API on ws://HOST:PORT/global. Teams join over time; each team's connection
 (the http:// URL in team.connect) sends hello and a stream of messages, some with "props";
@@ -24,56 +26,40 @@ ${Object.entries(FAULTS).map(([name, description]) => `                         
   --keep-running         start a new run for each new Global connection instead of exiting
   -h, --help             this text
 
-Exits 0 when every healthcheck matched and the client closed every socket after goodbye, 1 otherwise.`;
+Exits 0 when every healthcheck matched and the client closed every socket after goodbye, 1 otherwise.`,
+};
 
-function fail(message: string): never {
-  console.error(`teams-standin: ${message}\n\n${USAGE}`);
-  process.exit(2);
-}
+const { values } = parseFlags(program, {
+  teams: { type: 'string' }, seed: { type: 'string' }, duration: { type: 'string' }, 'time-scale': { type: 'string' },
+  healthchecks: { type: 'string' }, faults: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' },
+  'keep-running': { type: 'boolean' }, verbose: { type: 'boolean' },
+});
 
-let parsed;
-try {
-  parsed = parseArgs({
-    options: {
-      teams: { type: 'string' }, seed: { type: 'string' }, duration: { type: 'string' }, 'time-scale': { type: 'string' },
-      healthchecks: { type: 'string' }, faults: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' },
-      'keep-running': { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    },
-  });
-} catch (error) {
-  fail((error as Error).message);
-}
-const { values } = parsed;
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-
-const number = (text: string | undefined): number | undefined => (text === undefined ? undefined : Number(text));
+// Only the syntax is checked here: the stand-in itself refuses out-of-range values with a clear message.
+const durationSeconds = numberFlag(program, '--duration', values.duration);
 let standin: TeamsStandin;
 try {
   standin = await startTeamsStandin({
-    teams: number(values.teams),
-    seed: number(values.seed),
-    durationMs: values.duration === undefined ? undefined : Number(values.duration) * 1000,
-    timeScale: number(values['time-scale']),
-    healthchecks: number(values.healthchecks),
+    teams: numberFlag(program, '--teams', values.teams),
+    seed: numberFlag(program, '--seed', values.seed),
+    durationMs: durationSeconds === undefined ? undefined : durationSeconds * 1000,
+    timeScale: numberFlag(program, '--time-scale', values['time-scale']),
+    healthchecks: numberFlag(program, '--healthchecks', values.healthchecks),
     faults: values.faults ?? 'all',
-    port: number(values.port) ?? 8080,
+    port: portFlag(program, '--port', values.port) ?? 8080,
     host: values.host ?? '127.0.0.1',
     verbose: values.verbose ?? false,
   });
 } catch (error) {
-  fail((error as Error).message);
+  usageError(program, (error as Error).message);
 }
 console.log(`[teams-standin] Global API on ${standin.globalUrl} — waiting for a client (try: npm run teams -- --url ${standin.globalUrl})`);
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.log(`\n[teams-standin] ${signal}: closing every connection`);
-    void standin.close().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  });
-}
+const running = standin;
+onShutdown(program, async (signal) => {
+  console.log(`\n[teams-standin] ${signal}: closing every connection`);
+  await running.close();
+}, { exitCode: (signal) => (signal === 'SIGINT' ? 130 : 143) });
 
 if (!values['keep-running']) {
   const summary = await standin.done;
