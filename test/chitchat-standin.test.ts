@@ -7,17 +7,23 @@ import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { startChitchatStandin, type ChitchatStandin, type ChitchatStandinOptions } from '../servers/chitchat-standin/standin.ts';
 
-const WAIT_MS = 5000;
+const WAIT_MS = 10_000;
 const HELLO = 'hello! start counting the time between the pings (start from the moment you opened this connection)';
 const MISSED = 'ouch! seems like you missed a beat... sorry, this conversation is over. closing socket.';
 const INTERVALS = [700, 1500, 2000, 2500, 3000];
 const TIME_SCALE = 0.05;
+/**
+ * The one test that reads intervals off its own clock runs slower: at 0.5 the half gap between
+ * neighbouring intervals (250 ms) is 125 ms of wall clock, so a loaded machine that delivers a ping
+ * late by tens of milliseconds still reads the right interval.
+ */
+const TIMED_SCALE = 0.5;
 
 /** A `ws` client that queues every message, so a test can wait for the next one. */
 class TestClient {
   readonly socket: WebSocket;
   readonly opened: Promise<void>;
-  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly #closed: Promise<{ code: number; reason: string }>;
   #queue: { text: string; at: number }[] = [];
   #waiting: ((message: { text: string; at: number }) => void) | undefined;
 
@@ -36,7 +42,12 @@ class TestClient {
       this.socket.once('error', reject);
       this.socket.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
     });
-    this.closed = withTimeout(new Promise((resolve) => this.socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() }))), 'close');
+    this.#closed = new Promise((resolve) => this.socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  /** The close, waited for from now (not from when the client was made: a conversation takes a while). */
+  get closed(): Promise<{ code: number; reason: string }> {
+    return withTimeout(this.#closed, 'close');
   }
 
   next(): Promise<{ text: string; at: number }> {
@@ -102,7 +113,16 @@ describe('chit-chat stand-in', () => {
   });
 
   test('a full conversation: hello, pings at the chosen intervals, good!, the secret, a clean 1000 — and /solve accepts it', async () => {
-    const client = new TestClient(wsUrl(standin, await problemToken(standin)));
+    const timed = await startChitchatStandin({ ...options, timeScale: TIMED_SCALE });
+    try {
+      await fullConversation(timed);
+    } finally {
+      await timed.close();
+    }
+  });
+
+  async function fullConversation(service: ChitchatStandin): Promise<void> {
+    const client = new TestClient(wsUrl(service, await problemToken(service)));
     await client.opened;
     const openedAt = performance.now();
     assert.equal(await client.nextText(), HELLO);
@@ -111,7 +131,7 @@ describe('chit-chat stand-in', () => {
     for (let round = 1; round <= 3; round++) {
       const ping = await client.next();
       assert.equal(ping.text, 'ping!');
-      const serviceMs = (ping.at - last) / TIME_SCALE;
+      const serviceMs = (ping.at - last) / TIMED_SCALE;
       last = ping.at;
       const answer = INTERVALS.reduce((best, interval) => (Math.abs(interval - serviceMs) < Math.abs(best - serviceMs) ? interval : best));
       client.socket.send(String(answer));
@@ -122,12 +142,12 @@ describe('chit-chat stand-in', () => {
     assert.ok(secret, final);
     assert.deepEqual(await client.closed, { code: 1000, reason: 'conversation complete' });
 
-    assert.deepEqual(await solve(standin, secret), { status: 200, body: { result: 'passed' } });
-    assert.equal((await solve(standin, secret, 'someone-else')).status, 400, 'a secret counts only for the access token that earned it');
-    const wrong = await solve(standin, 'not-it');
+    assert.deepEqual(await solve(service, secret), { status: 200, body: { result: 'passed' } });
+    assert.equal((await solve(service, secret, 'someone-else')).status, 400, 'a secret counts only for the access token that earned it');
+    const wrong = await solve(service, 'not-it');
     assert.equal(wrong.status, 400);
     assert.match((wrong.body as { error: string }).error, /not the secret/);
-  });
+  }
 
   test('a wrong answer gets "ouch! no! that was a …" and a clean close with 4001', async () => {
     const client = new TestClient(wsUrl(standin, await problemToken(standin)));

@@ -1,6 +1,9 @@
 // Shared helpers for the test/http-*.test.ts files: bounded waits and a tiny client that reads raw HTTP responses.
 // Nothing here sleeps: every wait is for an event, with a timeout that fails the test instead of hanging it.
+// The timeouts are safety nets, sized for a loaded two-core CI machine, not limits being tested.
 import * as net from 'node:net';
+
+const WAIT_MS = 10_000;
 
 /** Reject with a clear message if `promise` has not settled within `ms`. */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -41,7 +44,7 @@ export class RawClient {
 
   static async connect(port: number): Promise<RawClient> {
     const client = new RawClient(port);
-    await within(new Promise<void>((resolve) => client.socket.once('connect', () => resolve())), 2000, 'connect');
+    await within(new Promise<void>((resolve) => client.socket.once('connect', () => resolve())), WAIT_MS, 'connect');
     return client;
   }
 
@@ -60,7 +63,7 @@ export class RawClient {
   /** Read one response; `headOnly` for answers to HEAD (Content-Length present, no body follows). */
   async readResponse(options: { headOnly?: boolean; timeoutMs?: number } = {}): Promise<RawResponse> {
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; this.#wake(); }, options.timeoutMs ?? 3000);
+    const timer = setTimeout(() => { timedOut = true; this.#wake(); }, options.timeoutMs ?? WAIT_MS);
     try {
       for (;;) {
         if (timedOut) throw new Error(`timed out waiting for a response (${this.#received.length} bytes buffered)`);
@@ -94,7 +97,7 @@ export class RawClient {
   }
 
   /** Wait until the server closes its side. */
-  async waitForEnd(timeoutMs = 3000): Promise<void> {
+  async waitForEnd(timeoutMs = WAIT_MS): Promise<void> {
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; this.#wake(); }, timeoutMs);
     try {

@@ -199,11 +199,14 @@ describe('heartbeat', () => {
   });
 
   test('a peer that answers pings is kept', async () => {
-    const server = await startServer({ heartbeat: { intervalMs: 30, timeoutMs: 60 } });
+    // The pong timeout (1 s) is long enough that a busy machine's pause between a pong arriving and
+    // being read is not mistaken for silence; waiting for 40 pongs (≥ 1.2 s) still outlasts it, so a
+    // pong that did not count would get the peer cut during the test.
+    const server = await startServer({ heartbeat: { intervalMs: 30, timeoutMs: 1000 } });
     const { client, connection } = await clientPeer(server);
     let pongs = 0;
     connection.on('pong', () => pongs++);
-    await until(() => pongs >= 4, 5000, 'four pongs');
+    await until(() => pongs >= 40, 10_000, 'forty pongs');
     assert.equal(connection.readyState, 1);
     client.send('still here');
     assert.equal((await nextMessage(connection)).text, 'still here');

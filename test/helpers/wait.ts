@@ -4,7 +4,8 @@
 import type { EventEmitter } from 'node:events';
 import type { WebSocketConnection } from '../../lib/websocket/index.ts';
 
-export const DEFAULT_WAIT_MS = 5000;
+/** A safety net, not an assertion: generous enough for a loaded two-core CI machine. */
+export const DEFAULT_WAIT_MS = 10_000;
 
 /** Resolve with the arguments of the next `event` on `emitter`; reject after `timeoutMs`. */
 export function waitFor<Arguments extends unknown[] = unknown[]>(emitter: EventEmitter, event: string, timeoutMs = DEFAULT_WAIT_MS): Promise<Arguments> {

@@ -1,0 +1,15 @@
+// Child process: one echo server under test (`ours`, `ws` or `raw`). Reports its port, then answers
+// 'measure' requests with its memory after a full collection, until the orchestrator stops it.
+
+import { fromParent, report, runChild } from '../processes.ts';
+import { measuredMemory, startEcho, type EchoKind } from './servers.ts';
+
+runChild(async () => {
+  const kind = process.argv[2] as EchoKind;
+  const server = await startEcho(kind);
+  report({ type: 'ready', port: server.port, memory: measuredMemory() });
+  for (;;) {
+    await fromParent('measure');
+    report({ type: 'memory', memory: measuredMemory(), connections: server.connectionCount() });
+  }
+});

@@ -1,0 +1,125 @@
+// Child processes of the benchmark: each server under test and each load generator runs in its own
+// process (forked with tsx), talking to the orchestrator over the IPC channel with small JSON messages.
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export type ChildMessage = { type: string; [key: string]: unknown };
+
+export interface Child {
+  process: ChildProcess;
+  /** The next message of this type; rejects after `timeoutMs` or when the child exits first. */
+  next<T extends ChildMessage>(type: string, timeoutMs?: number): Promise<T>;
+  send(message: ChildMessage): void;
+  /** Ask the child to stop (SIGTERM), then kill it if it has not exited within a second. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Extra flags for node (e.g. --expose-gc, --cpu-prof). */
+  nodeFlags?: string[];
+}
+
+const children = new Set<ChildProcess>();
+
+/** Fork `bench/children/<name>.ts` with `args`. */
+export function startChild(name: string, args: string[], options: StartOptions = {}): Child {
+  const file = fileURLToPath(new URL(`./children/${name}.ts`, import.meta.url));
+  const child = fork(file, args, {
+    execArgv: ['--import', 'tsx', ...(options.nodeFlags ?? [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  const inbox: ChildMessage[] = [];
+  const waiters: Array<{ type: string; resolve(message: ChildMessage): void; reject(error: Error): void }> = [];
+  let exitError: Error | undefined;
+
+  child.on('message', (raw) => {
+    const message = raw as ChildMessage;
+    if (message.type === 'error') {
+      failAll(new Error(`${name} ${args.join(' ')}: ${String(message.message)}`));
+      return;
+    }
+    const index = waiters.findIndex((waiter) => waiter.type === message.type);
+    if (index === -1) inbox.push(message);
+    else waiters.splice(index, 1)[0].resolve(message);
+  });
+  child.on('exit', (code, signal) => {
+    children.delete(child);
+    failAll(new Error(`${name} ${args.join(' ')} exited (${signal ?? code}) before answering`));
+  });
+
+  function failAll(error: Error): void {
+    exitError ??= error;
+    for (const waiter of waiters.splice(0)) waiter.reject(error);
+  }
+
+  return {
+    process: child,
+    next<T extends ChildMessage>(type: string, timeoutMs = 120_000): Promise<T> {
+      const queued = inbox.findIndex((message) => message.type === type);
+      if (queued !== -1) return Promise.resolve(inbox.splice(queued, 1)[0] as T);
+      if (exitError) return Promise.reject(exitError);
+      return new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          const index = waiters.indexOf(waiter);
+          if (index !== -1) waiters.splice(index, 1);
+          reject(new Error(`${name} ${args.join(' ')}: no '${type}' within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const waiter = {
+          type,
+          resolve: (message: ChildMessage) => { clearTimeout(timer); resolve(message as T); },
+          reject: (error: Error) => { clearTimeout(timer); reject(error); },
+        };
+        waiters.push(waiter);
+      });
+    },
+    send(message: ChildMessage): void {
+      if (child.connected) child.send(message);
+    },
+    stop(): Promise<void> {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const killTimer = setTimeout(() => child.kill('SIGKILL'), 1000);
+        child.once('exit', () => { clearTimeout(killTimer); resolve(); });
+        child.kill('SIGTERM');
+      });
+    },
+  };
+}
+
+/** Kill every child still running (on Ctrl-C or a failure), so no server outlives the bench. */
+export function killAllChildren(): void {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+}
+
+// ── Inside a child ──────────────────────────────────────────────────────────────────────────────
+
+/** Send a message to the orchestrator. */
+export function report(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+/** Run a child's main function: report failures as an 'error' message; exit when the parent goes away. */
+export function runChild(main: () => Promise<void>): void {
+  process.on('disconnect', () => process.exit(0));
+  process.on('SIGTERM', () => process.exit(0));
+  main().catch((error: unknown) => {
+    report({ type: 'error', message: error instanceof Error ? error.stack ?? error.message : String(error) });
+    setTimeout(() => process.exit(1), 100);
+  });
+}
+
+/** Wait for one message of `type` from the orchestrator. */
+export function fromParent<T extends ChildMessage>(type: string): Promise<T> {
+  return new Promise((resolve) => {
+    const listener = (raw: unknown): void => {
+      const message = raw as ChildMessage;
+      if (message.type !== type) return;
+      process.off('message', listener);
+      resolve(message as T);
+    };
+    process.on('message', listener);
+  });
+}
