@@ -60,6 +60,16 @@ function logFailure(context: string, error: unknown): void {
   console.error(`[http] ${context} failed: ${reason.replaceAll('\r', ' ').replaceAll('\n', ' ')}`);
 }
 
+function forgetFrom(sockets: Set<net.Socket>): (this: net.Socket) => void {
+  return function (this: net.Socket): void {
+    sockets.delete(this);
+  };
+}
+
+function destroySocket(this: net.Socket): void {
+  this.destroy();
+}
+
 function flushConnection(connection: Connection): void {
   connection.flushScheduled = false;
   connection.flush();
@@ -82,15 +92,17 @@ class Connection {
   #stopped = false;
   #upgradeHeadBytes = 0;
   readonly #onData = (chunk: Buffer): void => this.receive(chunk);
+  readonly #onDrain = (): void => this.updateFlow();
+  readonly #onClose = (): void => this.server.forget(this);
 
   constructor(readonly server: RawHttpServer, readonly socket: net.Socket) {
     this.parser = new RequestParser(server.limits);
     this.remoteAddress = socket.remoteAddress;
     socket.setNoDelay(true);
     socket.on('data', this.#onData);
-    socket.on('drain', () => this.updateFlow());
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => server.forget(this));
+    socket.on('drain', this.#onDrain);
+    socket.on('error', destroySocket);
+    socket.on('close', this.#onClose);
   }
 
   get idle(): boolean {
@@ -267,7 +279,12 @@ class Connection {
   /** Every earlier response is written: give the socket and the bytes after the request to the WebSocket side. */
   #handOver(request: ParsedRequest): void {
     const socket = this.socket;
+    // Let go of the socket entirely: a WebSocket lives for hours, and nothing of this HTTP connection
+    // (its parser, its queue) should stay alive with it. The error listener stays until the WebSocket
+    // side adds its own.
     socket.removeListener('data', this.#onData);
+    socket.removeListener('drain', this.#onDrain);
+    socket.removeListener('close', this.#onClose);
     this.server.adopt(this);
     const head = this.parser.takeUpgradeHead();
     try {
@@ -353,9 +370,13 @@ class RawHttpServer implements HttpServer {
   adopt(connection: Connection): void {
     const socket = connection.socket;
     this.upgradedSockets.add(socket);
-    socket.once('close', () => this.upgradedSockets.delete(socket));
+    // One listener shared by every upgraded socket ('close' fires once; `this` is the socket), so no
+    // closure per WebSocket stays alive for the hours it may last.
+    socket.on('close', this.#forgetUpgradedSocket);
     this.forget(connection);
   }
+
+  readonly #forgetUpgradedSocket = forgetFrom(this.upgradedSockets);
 
   #accept(socket: net.Socket): void {
     if (this.#closing) {
