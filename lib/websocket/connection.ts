@@ -190,8 +190,13 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     this.heartbeatTimer = setInterval(() => {
       if (!this.ping()) return;
       this.pongTimer ??= setTimeout(() => {
-        this.reportError(new WebSocketError('HEARTBEAT_TIMEOUT', CloseCode.Abnormal, `no pong within ${timeoutMs} ms`));
-        this.terminate();
+        // Timers run before the event loop reads sockets: after a long pause (GC, a busy handler) the pong
+        // may be waiting unread. Judge after one turn of I/O; onPong clears pongTimer if it was there.
+        setImmediate(() => {
+          if (this.pongTimer === undefined) return;
+          this.reportError(new WebSocketError('HEARTBEAT_TIMEOUT', CloseCode.Abnormal, `no pong within ${timeoutMs} ms`));
+          this.terminate();
+        });
       }, timeoutMs).unref();
     }, options.intervalMs);
     this.heartbeatTimer.unref();
