@@ -1,6 +1,6 @@
 // The view ledger: total views per post, and the rule that keeps them honest.
 // Rule: a user adds at most ONE view to a post per window (default one hour), whatever count the
-// client reports, and at most `maxPostsPerUserPerWindow` posts per window. See docs/poparazzi.md.
+// client reports, and at most `maxPostsPerUserPerWindow` posts per window. See the README (Poparazzi section).
 
 import { systemClock, type Clock } from './clock.ts';
 
@@ -90,7 +90,7 @@ export class ViewLedger {
     return this.#views.entries();
   }
 
-  /** Start from saved totals (windows are not saved: see docs/poparazzi.md). */
+  /** Start from saved totals (windows are not saved: see the README, Poparazzi section). */
   load(counts: Iterable<[string, number]>): void {
     for (const [postId, views] of counts) this.#views.set(postId, views);
   }
