@@ -3,13 +3,11 @@
 // listens on its own TCP port. SIGINT/SIGTERM close every WebSocket with 1001, then the listeners.
 
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { onShutdown, parseFlags, portFlag, type Program } from '../lib/cli.ts';
-import { serveWithNodeHttp } from '../lib/http/node-adapter.ts';
 import { html } from '../lib/http/responses.ts';
 import { Router, type RouteRequest } from '../lib/http/router.ts';
-import { createHttpServer } from '../lib/http/server.ts';
+import { listenRouter } from '../lib/http/listen.ts';
 import { startBatchat } from './batchat/server.ts';
 import { registerDay19 } from './cch19/routes.ts';
 import { registerTeamsStandin } from './teams-standin/standin.ts';
@@ -140,26 +138,6 @@ function frontPage(services: MountedService[], stack: string, chatPort: number |
   return template.replace('{{services}}', entries.join('\n')).replace('{{stack}}', escapeHtml(stack));
 }
 
-async function listenHttp(router: Router, port: number, host: string, nodeHttp: boolean): Promise<Listener & { port: number }> {
-  if (!nodeHttp) {
-    const server = createHttpServer({ router });
-    const address = await server.listen(port, host);
-    return { port: address.port, close: () => server.close() };
-  }
-  const server = serveWithNodeHttp(router);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    }),
-  };
-}
-
 function describeListenError(error: unknown, what: string, port: number): string {
   const code = (error as { code?: string }).code;
   if (code === 'EADDRINUSE') return `${what} port ${port} is already in use`;
@@ -202,7 +180,7 @@ async function main(): Promise<void> {
 
   let http;
   try {
-    http = await listenHttp(router, flags.port, flags.host, flags.nodeHttp);
+    http = await listenRouter(router, flags.port, flags.host, flags.nodeHttp ? 'node' : 'raw');
   } catch (error) {
     console.error(`north-pole: ${describeListenError(error, 'HTTP', flags.port)} (use --port N or PORT=N)`);
     await chat?.close();

@@ -1,10 +1,8 @@
 // Hello World over HTTP/1.1: a small HTML page that also shows, as a lesson, the request the server just parsed.
 // Runs on the raw stack (lib/http/server.ts) by default, or on node:http with the same router for comparison.
-import type { AddressInfo } from 'node:net';
 import { Router, type RouteRequest } from '../../lib/http/router.ts';
 import { html, text } from '../../lib/http/responses.ts';
-import { createHttpServer } from '../../lib/http/server.ts';
-import { serveWithNodeHttp } from '../../lib/http/node-adapter.ts';
+import { listenRouter } from '../../lib/http/listen.ts';
 
 /** Escape the five characters that matter in HTML text and attribute values; everything echoed goes through here. */
 export function escapeHtml(value: string): string {
@@ -71,24 +69,5 @@ export interface RunningHello {
 
 /** Start the hello server in-process (tests, the all-in-one server); port 0 picks a free port. */
 export async function startHello(options: HelloOptions = {}): Promise<RunningHello> {
-  const router = createHelloRouter();
-  const port = options.port ?? 8080;
-  const host = options.host ?? '127.0.0.1';
-  if (options.stack === 'node') {
-    const server = serveWithNodeHttp(router);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    return {
-      port: (server.address() as AddressInfo).port,
-      close: () => new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
-    };
-  }
-  const server = createHttpServer({ router });
-  const address = await server.listen(port, host);
-  return { port: address.port, close: () => server.close() };
+  return listenRouter(createHelloRouter(), options.port ?? 8080, options.host ?? '127.0.0.1', options.stack);
 }
