@@ -107,22 +107,18 @@ export abstract class RedisConnection extends EventEmitter {
     return this.closing;
   }
 
-  /** Close politely: the subclass sends QUIT after what is queued; resolves once the connection is closed. */
+  /**
+   * Close politely: what is queued is sent, then QUIT; resolves once the server has closed the connection.
+   * While connecting, it waits for the connection to be ready first (so `send(…); quit()` works); while
+   * waiting to reconnect, it closes at once and queued commands fail with CLOSED.
+   */
   quit(): Promise<void> {
     if (!this.closing) {
       this.closing = true;
       clearTimeout(this.reconnectTimer);
-      if (this.ready && this.socket) {
-        this.sendQuit();
-        // A server that never closes after QUIT does not hold us forever.
-        const socket = this.socket;
-        const timer = setTimeout(() => socket.destroy(), this.settings.commandTimeoutMs || 10_000);
-        socket.once('close', () => clearTimeout(timer));
-      } else if (this.socket) {
-        this.socket.destroy();
-      } else {
-        this.finishClosing();
-      }
+      if (this.ready) this.beginQuit();
+      else if (!this.socket) this.finishClosing();
+      // else: connecting; finishHandshake() quits once the handshake is done, onClosed() if it fails.
     }
     return this.closedPromise;
   }
@@ -199,10 +195,6 @@ export abstract class RedisConnection extends EventEmitter {
   }
 
   private onConnected(socket: net.Socket): void {
-    if (this.closing) {
-      socket.destroy();
-      return;
-    }
     const handshake: CommandArgument[][] = [];
     const { username, password, db } = this.endpoint;
     if (password !== undefined) handshake.push(username === undefined ? ['AUTH', password] : ['AUTH', username, password]);
@@ -221,6 +213,15 @@ export abstract class RedisConnection extends EventEmitter {
     clearTimeout(this.connectTimer);
     this.handshakeRemaining = -1;
     this.onHandshakeDone();
+    if (this.closing && this.socket) this.beginQuit();
+  }
+
+  private beginQuit(): void {
+    const socket = this.socket!;
+    this.sendQuit();
+    // A server that never closes after QUIT does not hold us forever.
+    const timer = setTimeout(() => socket.destroy(), this.settings.commandTimeoutMs || 10_000);
+    socket.once('close', () => clearTimeout(timer));
   }
 
   private onData(socket: net.Socket, chunk: Buffer): void {
