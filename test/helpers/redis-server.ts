@@ -24,6 +24,8 @@ export interface RedisServer {
   /** redis://127.0.0.1:PORT (no password in it: add one yourself). */
   url: string;
   port: number;
+  /** The process id of the running redis-server (it changes on restart()). */
+  readonly pid: number;
   /** Shut down cleanly (SIGTERM) and remove the directory; safe to call twice. */
   stop(): Promise<void>;
   /** SIGKILL, as a crash: clients see the connection drop. The directory stays for restart(). */
@@ -123,6 +125,9 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return child?.pid ?? 0;
+    },
     async stop() {
       await terminate('SIGTERM');
       rmSync(directory, { recursive: true, force: true });
