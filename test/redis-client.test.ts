@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { createRedisClient, RedisConnectionError, RedisReplyError, type RedisClient, type ReconnectingInfo } from '../lib/redis/index.ts';
+import { createRedisClient, createRedisSubscriber, RedisConnectionError, RedisReplyError, type RedisClient, type ReconnectingInfo } from '../lib/redis/index.ts';
 import { redisMissing, startRedis, type RedisServer } from './helpers/redis-server.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -307,6 +307,31 @@ describe('Redis client: a server that does not speak RESP', () => {
     } finally {
       await client.disconnect();
       hostile.close();
+    }
+  });
+});
+
+describe('Redis client over TLS (rediss://)', { skip: redisMissing }, () => {
+  test('commands and pub/sub over TLS with the server certificate trusted; an untrusted one fails to connect', async () => {
+    const server = await startRedis({ tls: true, password: 'tls pw' });
+    const url = `rediss://:tls%20pw@127.0.0.1:${server.port}/1`;
+    const client = createRedisClient(url, { tls: { ca: server.ca } });
+    const subscriber = createRedisSubscriber(url, { tls: { ca: server.ca } });
+    const untrusted = createRedisClient(url, { commandTimeoutMs: 2000 });
+    const untrustedErrors: Error[] = [];
+    untrusted.on('error', (error) => untrustedErrors.push(error));
+    try {
+      assert.equal(await client.send(['SET', 'secure', 'yes']), 'OK');
+      assert.deepEqual(await client.send(['GET', 'secure']), Buffer.from('yes'));
+      await subscriber.subscribe('tls-channel');
+      const message = waitFor<[string, Buffer]>(subscriber, 'message');
+      await client.send(['PUBLISH', 'tls-channel', 'over tls']);
+      assert.equal(String((await message)[1]), 'over tls');
+      await waitFor(untrusted, 'reconnecting');
+      assert.match(untrustedErrors[0].message, /could not connect to rediss:\/\/127\.0\.0\.1:\d+\/1 failed: .*self.signed/i);
+    } finally {
+      await Promise.all([client.disconnect(), subscriber.disconnect(), untrusted.disconnect()]);
+      await server.stop();
     }
   });
 });
