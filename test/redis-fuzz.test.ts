@@ -7,28 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RedisProtocolError, RedisReplyError } from '../lib/redis/errors.ts';
 import { ReplyParser, type RedisReply } from '../lib/redis/reply-parser.ts';
-
-/** mulberry32: small, fast, and the same sequence on every run for a given seed. */
-function prng(seed: number): (limit: number) => number {
-  let state = seed >>> 0;
-  return (limit: number) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return (((value ^ (value >>> 14)) >>> 0) / 4294967296) * limit | 0;
-  };
-}
-
-type Random = ReturnType<typeof prng>;
+import { prng, randomBytes, type Random } from './helpers/prng.ts';
 
 const LIMITS = { maxBulkBytes: 64 * 1024, maxArrayLength: 1000, maxDepth: 8, maxLineBytes: 256 };
-
-function randomBytes(random: Random, length: number): Buffer {
-  const bytes = Buffer.alloc(length);
-  for (let index = 0; index < length; index++) bytes[index] = random(256);
-  return bytes;
-}
 
 /** Text without CR or LF, as simple strings and errors must be. */
 function randomLine(random: Random): string {
