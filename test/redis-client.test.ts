@@ -88,6 +88,8 @@ describe('Redis client against a real redis-server', { skip: redisMissing }, () 
     const client = open(server.url);
     await assert.rejects(client.send(['SET', 'k', undefined as unknown as string]), /argument 2 of SET is undefined/);
     await assert.rejects(client.send([]), TypeError);
+    await assert.rejects(client.send(['subscribe', 'news']), /SUBSCRIBE cannot be sent on a command client: use createRedisSubscriber\(\)/);
+    assert.equal(await client.send(['PING']), 'PONG');
   });
 
   test('pipelining: replies match commands in order, and a tick of commands goes out in one write', async () => {

@@ -39,6 +39,7 @@ export class RedisClient extends RedisConnection {
     if (this.isClosing) return Promise.reject(new RedisConnectionError('CLOSED', `${String(args[0])} refused: the Redis client was closed`));
     try {
       checkArguments(args);
+      refuseSubscriberCommands(args[0]);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -136,6 +137,17 @@ export class RedisClient extends RedisConnection {
       this.reset(error);
     }
     this.armTimeout();
+  }
+}
+
+/** Commands that turn a connection into a push stream, whose replies no longer match commands one to one. */
+const SUBSCRIBER_COMMANDS = new Set(['SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'MONITOR']);
+
+function refuseSubscriberCommands(name: CommandArgument): void {
+  if (typeof name !== 'string' || name.length < 7 || name.length > 10) return;
+  const upper = name.toUpperCase();
+  if (SUBSCRIBER_COMMANDS.has(upper)) {
+    throw new TypeError(`${upper} cannot be sent on a command client: ${upper === 'MONITOR' ? 'it turns the connection into a stream' : 'use createRedisSubscriber()'}`);
   }
 }
 
