@@ -1,6 +1,7 @@
-// One Redis connection that keeps itself up: node:net or node:tls, the connect handshake (AUTH with or
-// without a username, SELECT, CLIENT SETNAME) before anything else is sent, and reconnection with
-// exponential backoff and full-range jitter when the connection drops. What travels on the connection
+// One Redis connection that keeps itself up (RESP "Networking layer": a TCP connection, here node:net, or
+// node:tls for rediss://), the connect handshake (the AUTH command with or without a username, SELECT,
+// CLIENT SETNAME) before anything else is sent, and reconnection with exponential backoff and jitter
+// (a random delay in the upper half of the step) when the connection drops. What travels on the connection
 // once it is ready — pipelined commands, or pub/sub — is the business of the subclass (client.ts,
 // subscriber.ts), through the hooks at the bottom.
 //
