@@ -56,7 +56,7 @@ export async function runRedisSection(options: BenchOptions, log: (line: string)
       rows.push({
         section: 'redis', figure: workload.figure, unit: workload.unit, ours: ours.opsPerSecond, peerName: 'ioredis', peer: peer.opsPerSecond,
         target: { kind: 'at-least', value: 1 },
-        note: `client CPU ${pct(ours.cpuShare)} / ${pct(peer.cpuShare)}, redis-server CPU ${pct(ours.serverCpuShare)} / ${pct(peer.serverCpuShare)}` +
+        note: `client CPU ${pct(ours.cpuShare)} / ${pct(peer.cpuShare)} (${microsecondsPerOperation(ours)} / ${microsecondsPerOperation(peer)} µs per op), redis-server CPU ${pct(ours.serverCpuShare)} / ${pct(peer.serverCpuShare)}` +
           (serverBound ? ' — REDIS-SERVER SATURATED: the ratio understates the faster client' : ''),
       });
     }
@@ -64,6 +64,11 @@ export async function runRedisSection(options: BenchOptions, log: (line: string)
     await server.stop();
   }
   return rows;
+}
+
+/** Client CPU time per operation: less sensitive than the rate to other work on the machine. */
+function microsecondsPerOperation(result: RedisResult): string {
+  return (result.cpuShare / result.opsPerSecond * 1e6).toFixed(1);
 }
 
 function pct(share: number): string {
