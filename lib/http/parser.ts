@@ -101,6 +101,13 @@ function isAllDigits(text: string): boolean {
   return true;
 }
 
+/** "0042" → "42", "000" → "0": the digits that carry the value, so equal lengths compare equal as text. */
+function withoutLeadingZeros(digits: string): string {
+  let start = 0;
+  while (start < digits.length - 1 && digits.charCodeAt(start) === 0x30) start++;
+  return start === 0 ? digits : digits.slice(start);
+}
+
 export class RequestParser {
   readonly limits: Readonly<HttpLimits>;
   /** Set once parsing failed; the connection must answer error.status and close. */
@@ -387,21 +394,30 @@ export class RequestParser {
             break;
           }
           if (this.#state === CHUNK_SIZE_START) return this.#fail(completed, 400, 'chunk-size must start with a hex digit');
-          this.#state = CHUNK_SIZE_WHITESPACE;
+          this.#chunkLineBytes--; // counted again by the state that takes this byte
+          if (byte === CR) {
+            index++;
+            this.#state = CHUNK_SIZE_LF;
+          } else if (byte === SEMICOLON) {
+            this.#state = CHUNK_EXTENSION;
+          } else if (byte === SPACE || byte === TAB) {
+            this.#state = CHUNK_SIZE_WHITESPACE;
+          } else {
+            return this.#fail(completed, 400, 'malformed chunk-size');
+          }
           break;
         }
         case CHUNK_SIZE_WHITESPACE: {
+          // RFC 9112 §7.1.1: whitespace after the size is BWS before a chunk-ext, nothing else. "1 \r\n" is refused,
+          // as llhttp refuses it: a parser more lenient than the proxy in front of it is a smuggling ingredient.
           const byte = chunk[index]!;
           if (byte === SPACE || byte === TAB) {
             if (++this.#chunkLineBytes > limits.maxChunkLineBytes) return this.#fail(completed, 400, 'chunk-size line too long');
             index++;
           } else if (byte === SEMICOLON) {
             this.#state = CHUNK_EXTENSION;
-          } else if (byte === CR) {
-            index++;
-            this.#state = CHUNK_SIZE_LF;
           } else {
-            return this.#fail(completed, 400, 'malformed chunk-size');
+            return this.#fail(completed, 400, 'whitespace after chunk-size without a chunk extension');
           }
           break;
         }
@@ -503,12 +519,14 @@ export class RequestParser {
     if (contentLength !== undefined) {
       // Repeated Content-Length is tolerated only when every copy agrees (RFC 9110 §8.6).
       const copies = contentLength.split(',');
-      const first = copies[0]!.trim();
+      const first = withoutLeadingZeros(copies[0]!.trim());
       for (const copy of copies) {
         const trimmed = copy.trim();
         if (!isAllDigits(trimmed)) return { status: 400, reason: 'malformed Content-Length' };
-        if (trimmed !== first) return { status: 400, reason: 'conflicting Content-Length values' };
+        if (withoutLeadingZeros(trimmed) !== first) return { status: 400, reason: 'conflicting Content-Length values' };
       }
+      // RFC 9110 §8.6: any digit string is a valid length, "0001" included. Compared as a number only when it
+      // is short enough to be exact; a longer one is a valid length too large for any limit (413, not 400).
       const length = first.length > 15 ? Number.POSITIVE_INFINITY : Number(first);
       if (length > this.limits.maxBodyBytes) return { status: 413, reason: 'Content-Length over the body limit' };
       if (length > 0) {
