@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import type { Router, RouteResponse } from './router.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './limits.ts';
 import { errorResponse } from './responses.ts';
+import { isFinalStatus } from './serialize.ts';
 import { requestPathAndQuery } from './target.ts';
 
 export interface NodeAdapterOptions {
@@ -37,6 +38,11 @@ function send(request: http.IncomingMessage, response: http.ServerResponse, rout
   if (response.headersSent || response.destroyed) return;
   const body = routeResponse.body ?? '';
   const status = routeResponse.status ?? 200;
+  if (!isFinalStatus(status)) {
+    // node:http would send 100 as if final and throw on 1000; answer 500 as the raw server does.
+    console.error(`[http] ${request.method} ${request.url} failed: handler answered with status ${status}, not 200–599`);
+    return send(request, response, errorResponse(500), close);
+  }
   const headers: Record<string, string | number> = {};
   for (const name in routeResponse.headers) {
     // The framing is ours (as on the raw server): a handler's own copies are dropped.

