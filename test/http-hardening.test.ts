@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { Router } from '../lib/http/router.ts';
 import { text } from '../lib/http/responses.ts';
 import { listenRouter, type HttpStack, type RunningRouter } from '../lib/http/listen.ts';
+import { createHttpServer, type HttpServerOptions } from '../lib/http/server.ts';
 import { RawClient } from './http-test-helpers.ts';
 
 const running: RunningRouter[] = [];
@@ -16,6 +17,17 @@ async function serve(router: Router, stack: HttpStack): Promise<number> {
   const server = await listenRouter(router, 0, '127.0.0.1', stack);
   running.push(server);
   return server.port;
+}
+
+/** The raw server alone, for what only it has (its own request and idle timeouts). */
+async function serveRaw(options: HttpServerOptions): Promise<number> {
+  const server = createHttpServer(options);
+  running.push({ port: 0, close: () => { server.terminate(); return server.close(); } });
+  return (await server.listen(0, '127.0.0.1')).port;
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Run `work` with console.error captured, so expected failure logs neither clutter the output nor go unchecked. */
@@ -56,3 +68,21 @@ for (const stack of STACKS) {
     assert.equal(logged.length, 7, logged.join('\n'));
   });
 }
+
+test('raw stack: each pipelined request gets its own request-timeout clock, even when one read ends a request and starts the next', async () => {
+  const requestTimeoutMs = 500;
+  const port = await serveRaw({ router: new Router().get('/', () => text('ok')), timeouts: { requestTimeoutMs } });
+  const client = await RawClient.connect(port);
+  // Every write finishes the request in flight and begins the next, so the server is never between requests.
+  // The pause is the client's pace (the behaviour under test), far below the timeout; the whole run is 3× it.
+  client.write('GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\n');
+  for (let step = 0; step < 15; step++) {
+    assert.equal((await client.readResponse()).status, 200, `request ${step}`);
+    await pause(requestTimeoutMs / 5);
+    client.write('Host: a\r\n\r\nGET / HTTP/1.1\r\n');
+  }
+  assert.equal((await client.readResponse()).status, 200);
+  // The last request stays incomplete: its own clock still runs out.
+  assert.equal((await client.readResponse()).status, 408);
+  client.destroy();
+});

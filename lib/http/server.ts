@@ -124,7 +124,8 @@ class Connection {
     if (parser.error !== undefined) {
       this.#queueFinal(errorResponse(parser.error.status));
     } else if (parser.midRequest) {
-      if (this.requestStartedAt === 0) this.requestStartedAt = this.lastActivityAt;
+      // A chunk that completed requests and began another starts that one's own clock (RFC 9112 §9.3 pipelining).
+      if (this.requestStartedAt === 0 || requests.length > 0) this.requestStartedAt = this.lastActivityAt;
     } else {
       this.requestStartedAt = 0;
     }
