@@ -2,11 +2,14 @@
 // memory under tiny chunks. Each test failed before its fix; most run on both stacks (ours and node:http).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { Router } from '../lib/http/router.ts';
 import { text } from '../lib/http/responses.ts';
 import { listenRouter, type HttpStack, type RunningRouter } from '../lib/http/listen.ts';
 import { createHttpServer, type HttpServerOptions } from '../lib/http/server.ts';
-import { RawClient } from './http-test-helpers.ts';
+import { RawClient, within } from './http-test-helpers.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../lib/http/limits.ts';
 
 const running: RunningRouter[] = [];
 after(async () => {
@@ -86,3 +89,39 @@ test('raw stack: each pipelined request gets its own request-timeout clock, even
   assert.equal((await client.readResponse()).status, 408);
   client.destroy();
 });
+
+for (const stack of STACKS) {
+  test(`${stack} stack: a body of a million 1-byte chunks costs memory near its size, not per chunk`, async () => {
+    // The server runs in its own process, so only its memory is measured (see helpers/memory-probe-server.ts).
+    // A small young generation keeps short-lived garbage from passing for held memory.
+    const child = spawn(process.execPath, ['--expose-gc', '--max-semi-space-size=1', '--import', 'tsx',
+      'test/helpers/memory-probe-server.ts', stack], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const [firstLine] = await within(once(child.stdout!, 'data'), 20_000, 'the probe server to start') as [Buffer];
+      const port = Number(firstLine.toString().trim());
+      const chunkCount = 1_000_000; // 1,000,000 data bytes: inside the default 1 MiB body limit
+      assert.ok(chunkCount <= DEFAULT_MAX_BODY_BYTES);
+      const request = Buffer.from('POST /length HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n' +
+        '1\r\nX\r\n'.repeat(chunkCount) + '0\r\n\r\n', 'latin1');
+      const connections = 3;
+      const answers = await Promise.all(Array.from({ length: connections }, async () => {
+        const client = await RawClient.connect(port);
+        client.write(request);
+        const response = await client.readResponse({ timeoutMs: 60_000 });
+        client.destroy();
+        return `${response.status} ${response.body.toString()}`;
+      }));
+      assert.deepEqual(answers, Array(connections).fill(`200 ${chunkCount}`));
+      const probe = await RawClient.connect(port);
+      probe.write('GET /peak HTTP/1.1\r\nHost: a\r\n\r\n');
+      const { growthBytes } = JSON.parse((await probe.readResponse()).body.toString()) as { growthBytes: number };
+      probe.destroy();
+      // Each connection may hold its body while it grows (old and new buffer, 1.5×) plus socket reads in flight and
+      // young garbage: measured ~8 MiB for three; 6× the limit each leaves room for noise. Before the fix: 360–580 MiB.
+      const bound = connections * 6 * DEFAULT_MAX_BODY_BYTES;
+      assert.ok(growthBytes < bound, `peak growth ${(growthBytes / 2 ** 20).toFixed(1)} MiB for ${connections} connections (bound ${bound / 2 ** 20} MiB)`);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+}
