@@ -125,3 +125,43 @@ for (const stack of STACKS) {
     }
   });
 }
+
+test('raw stack: a slow client that keeps reading gets the whole large response; one that stops reading is cut off', async () => {
+  const bodyBytes = 8 * 1024 * 1024;
+  const body = Buffer.alloc(bodyBytes, 0x61);
+  // The kernel wakes a blocked writer only after a good part of its send buffer drained, so progress is seen in
+  // steps of a few MB: the send timeout must outlast one such step at the client's pace (~0.7 s here).
+  const timeouts = { keepAliveTimeoutMs: 150, sendTimeoutMs: 2_500 };
+  const port = await serveRaw({ router: new Router().get('/big', () => ({ body })), timeouts });
+
+  const slowDownload = (async () => {
+    const slow = await RawClient.connect(port);
+    slow.socket.on('data', () => {
+      slow.socket.pause();
+      setTimeout(() => slow.socket.resume(), 10); // the client's reading pace, the behaviour under test
+    });
+    slow.write('GET /big HTTP/1.1\r\nHost: a\r\n\r\n');
+    const startedAt = Date.now();
+    const response = await slow.readResponse({ timeoutMs: 60_000 });
+    slow.destroy();
+    return { response, elapsedMs: Date.now() - startedAt };
+  })();
+
+  // A client that reads nothing more: the server gives up after the send timeout instead of holding 8 MiB.
+  // A paused client cannot see the server hang up, so watch from the server: its close() resolves once the
+  // connection is gone (a connection still owed bytes is otherwise waited for).
+  const stalledServer = createHttpServer({ router: new Router().get('/big', () => ({ body })), timeouts });
+  const stalledPort = (await stalledServer.listen(0, '127.0.0.1')).port;
+  const stalled = await RawClient.connect(stalledPort);
+  const firstBytes = new Promise<void>((resolve) => stalled.socket.once('data', () => { stalled.socket.pause(); resolve(); }));
+  stalled.write('GET /big HTTP/1.1\r\nHost: a\r\n\r\n');
+  await within(firstBytes, 10_000, 'the first bytes of the response');
+  await within(stalledServer.close(), 20_000, 'the server to drop a client that stopped reading');
+  stalled.destroy();
+
+  const { response, elapsedMs } = await slowDownload;
+  assert.equal(response.status, 200);
+  assert.equal(response.body.length, bodyBytes);
+  // The scenario really happened: the server had bytes queued for many keep-alive timeouts in a row.
+  assert.ok(elapsedMs > 4 * timeouts.keepAliveTimeoutMs, `download took only ${elapsedMs} ms`);
+});

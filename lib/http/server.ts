@@ -37,6 +37,12 @@ export interface HttpServer {
 const MAX_QUEUED_RESPONSES = 256;
 /** Pause reading while this many response bytes wait in the socket's write buffer. */
 const WRITE_BUFFER_HIGH_WATER_BYTES = 1024 * 1024;
+/**
+ * The most bytes handed to the socket in one write. A write moves neither bytesWritten nor writableLength until
+ * all of it is sent, so larger bodies go out slice by slice (the next on 'drain'): each drain is visible progress,
+ * and a slow client that keeps reading is told apart from one that stopped.
+ */
+const SEND_SLICE_BYTES = 64 * 1024;
 /** Bytes a client may send after its upgrade request before the WebSocket side takes the socket. */
 const MAX_UPGRADE_HEAD_BYTES = 64 * 1024;
 /** How long a connection we have ended may linger (to let the client read our last response) before it is destroyed. */
@@ -70,6 +76,14 @@ function destroySocket(this: net.Socket): void {
   this.destroy();
 }
 
+/** A large body going out slice by slice; later responses wait behind it. */
+interface OutgoingBody {
+  readonly bytes: Buffer;
+  offset: number;
+  /** End the connection once the last slice is written. */
+  readonly close: boolean;
+}
+
 function flushConnection(connection: Connection): void {
   connection.flushScheduled = false;
   connection.flush();
@@ -82,6 +96,8 @@ class Connection {
   /** When the request now arriving sent its first byte; 0 while between requests. */
   requestStartedAt = 0;
   lastActivityAt = Date.now();
+  /** When response bytes last moved to the client (a write handed over, or a 'drain'): what the send timeout measures. */
+  sendProgressAt = 0;
   /** Set once we ended our side: input is read and dropped so the client can still see our last response. */
   endedAt = 0;
   /** The server is shutting down: close after the responses already owed. */
@@ -91,8 +107,9 @@ class Connection {
   /** Set once a final response (error, 408) is queued: nothing more is read as a request. */
   #stopped = false;
   #upgradeHeadBytes = 0;
+  #outgoing: OutgoingBody | undefined = undefined;
   readonly #onData = (chunk: Buffer): void => this.receive(chunk);
-  readonly #onDrain = (): void => this.updateFlow();
+  readonly #onDrain = (): void => this.#drained();
   readonly #onClose = (): void => this.server.forget(this);
 
   constructor(readonly server: RawHttpServer, readonly socket: net.Socket) {
@@ -106,7 +123,12 @@ class Connection {
   }
 
   get idle(): boolean {
-    return this.pending.length === 0 && !this.parser.midRequest;
+    return this.pending.length === 0 && !this.parser.midRequest && this.#outgoing === undefined;
+  }
+
+  /** Response bytes are still on their way to the client (queued in the socket or waiting as slices). */
+  get sending(): boolean {
+    return this.#outgoing !== undefined || this.socket.writableLength > 0;
   }
 
   receive(chunk: Buffer): void {
@@ -189,13 +211,16 @@ class Connection {
   /** Write every response that is ready at the head of the queue, in one socket write when possible. */
   flush(): void {
     const socket = this.socket;
-    if (socket.destroyed || this.endedAt !== 0) return;
+    if (socket.destroyed || this.endedAt !== 0 || this.#outgoing !== undefined) return;
     const pending = this.pending;
     let text = '';
     let buffers: (string | Buffer)[] | undefined;
+    let batchBytes = 0;
     let close = false;
     let upgrade: PendingExchange | undefined;
-    while (pending.length > 0 && this.endedAt === 0) {
+    let outgoing: OutgoingBody | undefined;
+    // A batch stops at a slice's worth of bytes; the rest follows on 'drain' (see SEND_SLICE_BYTES).
+    while (pending.length > 0 && this.endedAt === 0 && batchBytes < SEND_SLICE_BYTES) {
       const exchange = pending[0]!;
       if (exchange.isUpgrade) {
         upgrade = exchange;
@@ -218,8 +243,14 @@ class Connection {
         bodyLength = Buffer.byteLength(body as string);
         head = responseHead(500, fallback.headers, bodyLength, keepAlive ? undefined : 'close')!;
       }
+      batchBytes += head.length + bodyLength;
       if (exchange.isHead || body === undefined || bodyLength === 0 || statusForbidsContent(status)) {
         text += head;
+      } else if (bodyLength > SEND_SLICE_BYTES) {
+        (buffers ??= []).push(text + head);
+        text = '';
+        outgoing = { bytes: typeof body === 'string' ? Buffer.from(body) : body, offset: 0, close: !keepAlive };
+        break;
       } else if (typeof body === 'string') {
         text += head + body;
       } else {
@@ -239,7 +270,12 @@ class Connection {
       for (const part of buffers) socket.write(part);
       socket.uncork();
     }
-    if (text.length > 0 || buffers !== undefined) this.lastActivityAt = Date.now();
+    if (text.length > 0 || buffers !== undefined) this.lastActivityAt = this.sendProgressAt = Date.now();
+    if (outgoing !== undefined) {
+      this.#outgoing = outgoing;
+      this.#sendSlices();
+      return;
+    }
     if (close) return this.end();
     if (upgrade !== undefined) return this.#handOver(upgrade.request!);
     if (pending.length === 0) {
@@ -253,9 +289,35 @@ class Connection {
     this.updateFlow();
   }
 
+  /** Write slices of the large body until the socket asks to wait; then the next 'drain' continues. */
+  #sendSlices(): void {
+    const outgoing = this.#outgoing!;
+    const socket = this.socket;
+    const bytes = outgoing.bytes;
+    while (outgoing.offset < bytes.length) {
+      if (socket.destroyed) return;
+      const end = Math.min(outgoing.offset + SEND_SLICE_BYTES, bytes.length);
+      const more = socket.write(bytes.subarray(outgoing.offset, end));
+      outgoing.offset = end;
+      if (!more) return this.updateFlow();
+    }
+    this.#outgoing = undefined;
+    if (outgoing.close) return this.end();
+    this.flush();
+  }
+
+  /** The socket sent everything it held: that is progress; continue a large body or the responses behind it. */
+  #drained(): void {
+    this.lastActivityAt = this.sendProgressAt = Date.now();
+    if (this.#outgoing !== undefined) this.#sendSlices();
+    else if (this.pending.length > 0 && this.pending[0]!.response !== undefined) this.flush();
+    else this.updateFlow();
+  }
+
   /** Backpressure: stop reading while too many responses are queued or unsent, resume once they drain. */
   updateFlow(): void {
-    const shouldPause = this.pending.length >= MAX_QUEUED_RESPONSES || this.socket.writableLength >= WRITE_BUFFER_HIGH_WATER_BYTES;
+    const shouldPause = this.pending.length >= MAX_QUEUED_RESPONSES || this.#outgoing !== undefined ||
+      this.socket.writableLength >= WRITE_BUFFER_HIGH_WATER_BYTES;
     if (shouldPause && !this.#paused) {
       this.#paused = true;
       this.socket.pause();
@@ -390,10 +452,12 @@ class RawHttpServer implements HttpServer {
   /**
    * One timer per server instead of one per request: it checks every connection a few times per timeout period.
    * Stalled requests get 408 (slowloris defence), idle keep-alive connections are closed, ended ones are destroyed.
+   * A connection still sending is never idle: it is destroyed only when its bytes stop moving (a client that
+   * stopped reading), however long a slow reader takes.
    */
   #startSweeping(): void {
-    const { requestTimeoutMs, keepAliveTimeoutMs } = this.timeouts;
-    const period = Math.max(10, Math.min(1000, Math.floor(Math.min(requestTimeoutMs, keepAliveTimeoutMs) / 4)));
+    const { requestTimeoutMs, keepAliveTimeoutMs, sendTimeoutMs } = this.timeouts;
+    const period = Math.max(10, Math.min(1000, Math.floor(Math.min(requestTimeoutMs, keepAliveTimeoutMs, sendTimeoutMs) / 4)));
     this.#sweepTimer = setInterval(() => this.#sweep(), period);
     this.#sweepTimer.unref();
   }
@@ -405,12 +469,15 @@ class RawHttpServer implements HttpServer {
 
   #sweep(): void {
     const now = Date.now();
-    const { requestTimeoutMs, keepAliveTimeoutMs } = this.timeouts;
+    const { requestTimeoutMs, keepAliveTimeoutMs, sendTimeoutMs } = this.timeouts;
     for (const connection of this.connections) {
       if (connection.endedAt !== 0) {
-        if (now - connection.endedAt >= LINGER_MS) connection.socket.destroy();
+        // The linger runs from our last byte's progress too: a slow reader still gets the end of a large response.
+        if (now - Math.max(connection.endedAt, connection.sendProgressAt) >= LINGER_MS) connection.socket.destroy();
       } else if (connection.requestStartedAt !== 0 && now - connection.requestStartedAt >= requestTimeoutMs) {
         connection.timeOutRequest();
+      } else if (connection.sending) {
+        if (now - connection.sendProgressAt >= sendTimeoutMs) connection.socket.destroy();
       } else if (connection.idle && now - connection.lastActivityAt >= keepAliveTimeoutMs) {
         connection.socket.destroy();
       }
