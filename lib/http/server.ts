@@ -3,12 +3,14 @@
 // Hot path: one string per response head, one socket write per batch of ready responses, no timer per request.
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import * as tls from 'node:tls';
 import type { RouteRequest, RouteResponse, Router } from './router.ts';
 import { RequestParser, type ParsedRequest } from './parser.ts';
 import { DEFAULT_TIMEOUTS, type HttpLimits, type HttpTimeouts } from './limits.ts';
 import { errorResponse } from './responses.ts';
 import { responseHead, statusForbidsContent } from './serialize.ts';
 import { requestPathAndQuery } from './target.ts';
+import type { TlsCredentials } from './tls.ts';
 
 /** What the raw server hands a plain handler: a RouteRequest without path parameters. */
 export type ServerRequest = Omit<RouteRequest, 'params'>;
@@ -21,6 +23,8 @@ export interface HttpServerOptions {
   handler?: ServerHandler;
   limits?: Partial<HttpLimits>;
   timeouts?: Partial<HttpTimeouts>;
+  /** Serve https:// (and wss:// on upgrade) with this certificate and key instead of plain TCP. */
+  tls?: TlsCredentials;
 }
 
 export interface HttpServer {
@@ -367,6 +371,7 @@ class RawHttpServer implements HttpServer {
   readonly connections = new Set<Connection>();
   /** Sockets now owned by WebSocket routes; only terminate() touches them. */
   readonly upgradedSockets = new Set<net.Socket>();
+  /** A tls.Server when serving TLS: it is a net.Server whose sockets arrive decrypted and already handshaken. */
   readonly #netServer: net.Server;
   #sweepTimer: NodeJS.Timeout | undefined;
   #closing = false;
@@ -379,7 +384,11 @@ class RawHttpServer implements HttpServer {
     this.handler = router !== undefined ? (request) => router.dispatch(request) : options.handler!;
     this.limits = options.limits ?? {};
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-    this.#netServer = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    const accept = (socket: net.Socket): void => this.#accept(socket);
+    this.#netServer = options.tls === undefined
+      ? net.createServer({ noDelay: true }, accept)
+      // A client that never finishes its handshake is held no longer than a request may take.
+      : tls.createServer({ ...options.tls, noDelay: true, handshakeTimeout: this.timeouts.requestTimeoutMs }, accept);
   }
 
   listen(port: number, host?: string): Promise<AddressInfo> {
