@@ -8,7 +8,7 @@ import { Router } from '../lib/http/router.ts';
 import { text } from '../lib/http/responses.ts';
 import { listenRouter, type HttpStack, type RunningRouter } from '../lib/http/listen.ts';
 import { createHttpServer, type HttpServerOptions } from '../lib/http/server.ts';
-import { RawClient, within } from './http-test-helpers.ts';
+import { quietly, RawClient, within } from './http-test-helpers.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../lib/http/limits.ts';
 
 const running: RunningRouter[] = [];
@@ -31,18 +31,6 @@ async function serveRaw(options: HttpServerOptions): Promise<number> {
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Run `work` with console.error captured, so expected failure logs neither clutter the output nor go unchecked. */
-async function quietly<T>(work: () => Promise<T>): Promise<{ result: T; logged: string[] }> {
-  const original = console.error;
-  const logged: string[] = [];
-  console.error = (...args: unknown[]) => { logged.push(args.join(' ')); };
-  try {
-    return { result: await work(), logged };
-  } finally {
-    console.error = original;
-  }
 }
 
 const STACKS: HttpStack[] = ['raw', 'node'];
