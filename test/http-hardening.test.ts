@@ -153,3 +153,22 @@ test('raw stack: a slow client that keeps reading gets the whole large response;
   // The scenario really happened: the server had bytes queued for many keep-alive timeouts in a row.
   assert.ok(elapsedMs > 4 * timeouts.keepAliveTimeoutMs, `download took only ${elapsedMs} ms`);
 });
+
+test('raw stack: an upgrade pipelined behind responses that fill a whole write batch is still handed over', async () => {
+  const page = Buffer.alloc(40 * 1024, 0x63); // two of these pass the 64 KiB batch, so the rest waits for 'drain'
+  const router = new Router()
+    .get('/page', () => ({ body: page }))
+    .ws('/ws', (connection) => connection.send('hi'));
+  const port = await serveRaw({ router });
+  const client = await RawClient.connect(port);
+  client.write('GET /page HTTP/1.1\r\nHost: a\r\n\r\nGET /page HTTP/1.1\r\nHost: a\r\n\r\n' +
+    'GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n' +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+  assert.equal((await client.readResponse()).body.length, page.length);
+  assert.equal((await client.readResponse()).body.length, page.length);
+  assert.equal((await client.readResponse()).status, 101);
+  // The WebSocket side now owns the socket: its first message arrives as an unmasked text frame.
+  while (client.leftover.length < 4) await within(once(client.socket, 'data'), 10_000, 'the first WebSocket frame');
+  assert.deepEqual([...client.leftover.subarray(0, 4)], [0x81, 0x02, 0x68, 0x69]);
+  client.destroy();
+});

@@ -310,12 +310,14 @@ class Connection {
     this.flush();
   }
 
-  /** The socket sent everything it held: that is progress; continue a large body or the responses behind it. */
+  /**
+   * The socket sent everything it held: that is progress. Continue a large body, or whatever waits behind the
+   * last batch (responses, an upgrade hand-over, the end of a draining connection; flush() knows them all).
+   */
   #drained(): void {
     this.lastActivityAt = this.sendProgressAt = Date.now();
     if (this.#outgoing !== undefined) this.#sendSlices();
-    else if (this.pending.length > 0 && this.pending[0]!.response !== undefined) this.flush();
-    else this.updateFlow();
+    else this.flush();
   }
 
   /** Backpressure: stop reading while too many responses are queued or unsent, resume once they drain. */
