@@ -1,8 +1,10 @@
 // The command-line plumbing every program here shares: flags parsed with node:util's parseArgs,
 // `--help`, usage errors (exit 2), number flags checked with a clear message, and a clean shutdown
-// on SIGINT/SIGTERM (the first signal closes politely, a second one exits at once).
+// on SIGINT/SIGTERM (the first signal closes politely, a second one exits at once), and the
+// --tls-cert/--tls-key pair of the programs that serve https:// and wss://.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadTlsCredentials, TlsFileError, type TlsCredentials } from './http/tls.ts';
 
 /** Who is talking on stderr, and the text `--help` prints. */
 export interface Program {
@@ -135,4 +137,23 @@ export function onShutdown(program: Program, close: (signal: ShutdownSignal) => 
       },
     );
   });
+}
+
+/** The flags of every program that can serve TLS; spread into parseFlags' options. */
+export const TLS_FLAGS = { 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } } as const;
+
+/**
+ * The credentials named by --tls-cert and --tls-key: both or neither (a usage error otherwise), read and checked
+ * now, so a file that cannot be used is one line on stderr and exit 1 before anything listens.
+ */
+export function tlsFlags(program: Program, certPath: string | undefined, keyPath: string | undefined): TlsCredentials | undefined {
+  if (certPath === undefined && keyPath === undefined) return undefined;
+  if (certPath === undefined || keyPath === undefined) usageError(program, '--tls-cert and --tls-key go together: give both or neither');
+  try {
+    return loadTlsCredentials(certPath, keyPath);
+  } catch (error) {
+    if (!(error instanceof TlsFileError)) throw error;
+    process.stderr.write(`${program.name}: ${error.message}\n`);
+    process.exit(1);
+  }
 }

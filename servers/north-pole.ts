@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { onShutdown, parseFlags, portFlag, type Program } from '../lib/cli.ts';
+import { onShutdown, parseFlags, portFlag, TLS_FLAGS, tlsFlags, type Program } from '../lib/cli.ts';
 import { html } from '../lib/http/responses.ts';
 import { Router, type RouteRequest } from '../lib/http/router.ts';
 import { listenRouter } from '../lib/http/listen.ts';
@@ -30,10 +30,13 @@ Options:
   --node-http       run the same routes on node:http instead of our raw HTTP/1.1 server
   --chat-port N     BATCHAT's TCP port (default 1337; 0 picks a free port)
   --no-chat         do not start BATCHAT
+  --tls-cert FILE   serve https:// and wss:// with this PEM certificate (needs --tls-key;
+                    BATCHAT stays plain TCP, as telnet is)
+  --tls-key FILE    the PEM private key of --tls-cert
   -h, --help        show this help
 
-On start it prints "listening on http://HOST:PORT/" (the real port, also with --port 0), then one
-line per service. Ctrl-C (SIGINT) or SIGTERM closes every WebSocket with 1001 and exits 0.`,
+On start it prints "listening on http://HOST:PORT/" (https:// with TLS; the real port, also with
+--port 0), then one line per service. Ctrl-C (SIGINT) or SIGTERM closes every WebSocket with 1001 and exits 0.`,
 };
 
 /** How long a clean shutdown may take before the remaining connections are cut. */
@@ -61,6 +64,7 @@ function readFlags() {
     'node-http': { type: 'boolean', default: false },
     'chat-port': { type: 'string' },
     'no-chat': { type: 'boolean', default: false },
+    ...TLS_FLAGS,
   });
   return {
     // An empty PORT is as good as none: `PORT= npm start` should not be an error.
@@ -68,6 +72,7 @@ function readFlags() {
     host: values.host,
     nodeHttp: values['node-http'],
     chatPort: values['no-chat'] ? undefined : (portFlag(program, '--chat-port', values['chat-port']) ?? 1337),
+    tls: tlsFlags(program, values['tls-cert'], values['tls-key']),
   };
 }
 
@@ -189,7 +194,7 @@ async function main(): Promise<void> {
 
   let http;
   try {
-    http = await listenRouter(router, flags.port, flags.host, flags.nodeHttp ? 'node' : 'raw');
+    http = await listenRouter(router, flags.port, flags.host, flags.nodeHttp ? 'node' : 'raw', flags.tls);
   } catch (error) {
     console.error(`north-pole: ${describeListenError(error, 'HTTP', flags.port)} (use --port N or PORT=N)`);
     await chat?.close();
@@ -197,7 +202,7 @@ async function main(): Promise<void> {
   }
   listeners.push(http);
 
-  const base = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${http.port}`;
+  const base = `${flags.tls === undefined ? 'http' : 'https'}://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${http.port}`;
   console.log(`listening on ${base}/ (${stack})`);
   console.log(`  front page         ${base}/`);
   console.log(`  day 19 bird app    ${base}/19/   (ws ${base.replace('http', 'ws')}/19/ws/room/<number>/user/<name>)`);

@@ -4,7 +4,9 @@ import * as http from 'node:http';
 import type { Router, RouteResponse } from './router.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './limits.ts';
 import { errorResponse } from './responses.ts';
+import { isFinalStatus } from './serialize.ts';
 import { requestPathAndQuery } from './target.ts';
+import { MessageAssembler } from '../websocket/message-assembler.ts';
 
 export interface NodeAdapterOptions {
   /** Bodies larger than this are refused with 413 (default 1 MiB, like the raw server). */
@@ -37,6 +39,11 @@ function send(request: http.IncomingMessage, response: http.ServerResponse, rout
   if (response.headersSent || response.destroyed) return;
   const body = routeResponse.body ?? '';
   const status = routeResponse.status ?? 200;
+  if (!isFinalStatus(status)) {
+    // node:http would send 100 as if final and throw on 1000; answer 500 as the raw server does.
+    console.error(`[http] ${request.method} ${request.url} failed: handler answered with status ${status}, not 200–599`);
+    return send(request, response, errorResponse(500), close);
+  }
   const headers: Record<string, string | number> = {};
   for (const name in routeResponse.headers) {
     // The framing is ours (as on the raw server): a handler's own copies are dropped.
@@ -86,23 +93,23 @@ export function attachRouter(server: http.Server, router: Router, options: NodeA
       request.resume();
       return;
     }
-    const chunks: Buffer[] = [];
-    let received = 0;
+    // node:http hands over each chunk of a chunked body as its own Buffer: copy them into one growing buffer,
+    // or a million 1-byte chunks would keep a million Buffer objects (~100 MiB) for a 1 MB body.
+    const body = new MessageAssembler(maxBodyBytes);
     let refused = false;
     request.on('data', (chunk: Buffer) => {
       if (refused) return;
-      received += chunk.length;
-      if (received > maxBodyBytes) {
+      if (body.byteLength + chunk.length > maxBodyBytes) {
         refused = true;
-        chunks.length = 0;
+        body.take();
         send(request, response, errorResponse(413), true);
         return;
       }
-      chunks.push(chunk);
+      body.append(chunk, 0);
     });
     request.on('end', () => {
       if (refused) return;
-      route(router, request, response, headers, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+      route(router, request, response, headers, body.take());
     });
     request.on('error', () => response.destroy());
   });

@@ -1,7 +1,7 @@
 // `npm run poparazzi -- --port 8000 --data views.json`: the Poparazzi event stream from the command line.
 // Parses the options, starts the server, and on SIGINT/SIGTERM closes every stream and saves the counts.
 
-import { onShutdown, parseFlags, portFlag, wholeNumberFlag, type Program } from '../../lib/cli.ts';
+import { onShutdown, parseFlags, portFlag, TLS_FLAGS, tlsFlags, wholeNumberFlag, type Program } from '../../lib/cli.ts';
 import { DataFileError } from './data-file.ts';
 import { DEFAULT_AUTHENTICATION_TIMEOUT_MS, startPoparazzi } from './server.ts';
 
@@ -20,6 +20,8 @@ Options:
   --auth-timeout MS        close streams that do not authenticate in time (default ${DEFAULT_AUTHENTICATION_TIMEOUT_MS})
   --view-window MS         one view per user per post per this long (default 3600000)
   --no-sessions            do not serve POST /sessions
+  --tls-cert FILE          serve https:// and wss:// with this PEM certificate (needs --tls-key)
+  --tls-key FILE           the PEM private key of --tls-cert
   -h, --help               show this help
 
 HTTP:
@@ -35,7 +37,9 @@ const { values } = parseFlags(program, {
   'auth-timeout': { type: 'string' },
   'view-window': { type: 'string' },
   'no-sessions': { type: 'boolean', default: false },
+  ...TLS_FLAGS,
 });
+const tls = tlsFlags(program, values['tls-cert'], values['tls-key']);
 const port = portFlag(program, '--port', values.port) ?? 8000;
 const saveIntervalMs = wholeNumberFlag(program, '--save-interval', values['save-interval'], 0) ?? 5000;
 const authenticationTimeoutMs = wholeNumberFlag(program, '--auth-timeout', values['auth-timeout'], 0) ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS;
@@ -51,6 +55,7 @@ try {
     authenticationTimeoutMs,
     viewRules: { windowMs: viewWindowMs },
     issueSessions: !values['no-sessions'],
+    tls,
   });
 } catch (error) {
   if (error instanceof DataFileError) console.error(`poparazzi: ${error.message}`);

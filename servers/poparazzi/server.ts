@@ -4,6 +4,7 @@
 
 import type { AddressInfo } from 'node:net';
 import { createHttpServer } from '../../lib/http/server.ts';
+import type { TlsCredentials } from '../../lib/http/tls.ts';
 import { Router, type WebSocketConnection } from '../../lib/http/router.ts';
 import { CloseCode, type HeartbeatOptions } from '../../lib/websocket/index.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -115,11 +116,13 @@ export function registerPoparazzi(router: Router, options: PoparazziOptions = {}
 export interface StartOptions extends PoparazziOptions {
   port?: number;
   host?: string;
+  /** Serve https:// and wss:// with this certificate and key. */
+  tls?: TlsCredentials;
 }
 
 export interface RunningPoparazzi extends PoparazziService {
   port: number;
-  /** http://host:port — `connect()` turns it into ws:// for the stream. */
+  /** http://host:port (https:// with TLS) — `connect()` turns it into ws:// (wss://) for the stream. */
   url: string;
 }
 
@@ -127,7 +130,7 @@ export interface RunningPoparazzi extends PoparazziService {
 export async function startPoparazzi(options: StartOptions = {}): Promise<RunningPoparazzi> {
   const router = new Router();
   const service = registerPoparazzi(router, { indexPage: true, ...options });
-  const server = createHttpServer({ router });
+  const server = createHttpServer({ router, tls: options.tls });
   let address: AddressInfo;
   try {
     address = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
@@ -140,7 +143,7 @@ export async function startPoparazzi(options: StartOptions = {}): Promise<Runnin
     sessions: service.sessions,
     ledger: service.ledger,
     port: address.port,
-    url: `http://${host}:${address.port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${host}:${address.port}`,
     async close() {
       await service.close();
       await server.close();
