@@ -1,6 +1,7 @@
 // The command-line plumbing every program here shares: flags parsed with node:util's parseArgs,
-// `--help`, usage errors (exit 2), number flags checked with a clear message, and a clean shutdown
-// on SIGINT/SIGTERM (the first signal closes politely, a second one exits at once).
+// `--help`, usage errors (exit 2), number flags checked with a clear message, one line and exit 1
+// when a server cannot listen, URLs with IPv6 hosts in brackets (RFC 3986 §3.2.2), and a clean
+// shutdown on SIGINT/SIGTERM (the first signal closes politely, a second one exits at once).
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -89,6 +90,59 @@ function describeWholeRange(min: number, max: number): string {
   if (min === 0) return 'a whole number';
   if (min === 1) return 'a positive whole number';
   return `a whole number of at least ${min}`;
+}
+
+/** A host as it goes into a URL: an IPv6 literal in brackets (ws://[::1]:9001/), anything else unchanged. */
+export function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** Where a server listens, for the error line that says it could not. */
+export interface ListenAddress {
+  /** undefined: every interface. */
+  host: string | undefined;
+  port: number;
+  /** Which of the program's listeners, when it has several ("BATCHAT"). */
+  what?: string;
+  /** Appended when the port itself is the problem: "use --port N". */
+  portAdvice?: string;
+}
+
+/**
+ * The one line a program prints when it cannot listen: "cannot listen on 127.0.0.1:8000: the port is
+ * already in use". undefined when `error` is not a failure to listen (a bad option, a bug).
+ */
+export function formatListenError(error: unknown, address: ListenAddress): string | undefined {
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+  // Node tags a failed bind with syscall "listen" and a failed host lookup with "getaddrinfo".
+  if (typeof code !== 'string' || (syscall !== 'listen' && syscall !== 'getaddrinfo')) return undefined;
+  const where = `${address.host === undefined ? '*' : urlHost(address.host)}:${address.port}${address.what === undefined ? '' : ` (${address.what})`}`;
+  const portAdvice = address.portAdvice === undefined ? '' : ` (${address.portAdvice})`;
+  let reason: string;
+  switch (code) {
+    case 'EADDRINUSE': reason = `the port is already in use${portAdvice}`; break;
+    case 'EACCES': reason = `permission denied (ports below 1024 need privileges)${portAdvice}`; break;
+    case 'EADDRNOTAVAIL': reason = 'no network interface of this machine has that address'; break;
+    case 'ENOTFOUND': reason = 'no such host'; break;
+    case 'EAI_AGAIN': reason = 'the host name could not be looked up right now (EAI_AGAIN)'; break;
+    default: reason = (error as Error).message;
+  }
+  return `cannot listen on ${where}: ${reason}`;
+}
+
+/**
+ * Run `listen`; if it fails to listen, print the one line of formatListenError on stderr and exit 1
+ * (not 2: the command was right, the machine said no). Any other error is thrown on to the caller.
+ */
+export async function listenOrExit<T>(program: Program, address: ListenAddress, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    const line = formatListenError(error, address);
+    if (line === undefined) throw error;
+    process.stderr.write(`${program.name}: ${line}\n`);
+    process.exit(1);
+  }
 }
 
 export type ShutdownSignal = 'SIGINT' | 'SIGTERM';

@@ -1,6 +1,6 @@
 // `npm run echo -- --port 9001`: the echo server from the command line.
 
-import { onShutdown, parseFlags, portFlag, type Program } from '../../lib/cli.ts';
+import { listenOrExit, onShutdown, parseFlags, portFlag, urlHost, type Program } from '../../lib/cli.ts';
 import { startEchoServer } from './server.ts';
 
 const program: Program = {
@@ -14,10 +14,11 @@ The usual target for conformance suites (e.g. Autobahn's fuzzingclient).`,
 const { values } = parseFlags(program, { port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' } });
 const port = portFlag(program, '--port', values.port) ?? 9001;
 
-const echoServer = await startEchoServer({ port, host: values.host });
-console.log(`echo server listening on ws://${values.host}:${echoServer.port}/`);
-
+const echoServer = await listenOrExit(program, { host: values.host, port }, () => startEchoServer({ port, host: values.host }));
+// Ready for a signal before the banner says we are ready.
 onShutdown(program, async (signal) => {
   console.log(`\n${signal}: closing every connection with 1001`);
   await echoServer.close();
 });
+
+console.log(`echo server listening on ws://${urlHost(values.host)}:${echoServer.port}/`);

@@ -1,7 +1,7 @@
 // `npm run poparazzi -- --port 8000 --data views.json`: the Poparazzi event stream from the command line.
 // Parses the options, starts the server, and on SIGINT/SIGTERM closes every stream and saves the counts.
 
-import { onShutdown, parseFlags, portFlag, wholeNumberFlag, type Program } from '../../lib/cli.ts';
+import { listenOrExit, onShutdown, parseFlags, portFlag, wholeNumberFlag, type Program } from '../../lib/cli.ts';
 import { DataFileError } from './data-file.ts';
 import { DEFAULT_AUTHENTICATION_TIMEOUT_MS, startPoparazzi } from './server.ts';
 
@@ -43,7 +43,7 @@ const viewWindowMs = wholeNumberFlag(program, '--view-window', values['view-wind
 
 let server;
 try {
-  server = await startPoparazzi({
+  server = await listenOrExit(program, { host: values.host, port }, () => startPoparazzi({
     port,
     host: values.host,
     dataFile: values.data,
@@ -51,18 +51,19 @@ try {
     authenticationTimeoutMs,
     viewRules: { windowMs: viewWindowMs },
     issueSessions: !values['no-sessions'],
-  });
+  }));
 } catch (error) {
   if (error instanceof DataFileError) console.error(`poparazzi: ${error.message}`);
   else console.error(`poparazzi: cannot start: ${(error as Error).message}`);
   process.exit(1);
 }
 
-console.log(`poparazzi stream on ${server.url.replace(/^http/, 'ws')}/ (sessions: POST ${server.url}/sessions)`);
-if (values.data !== undefined) console.log(`view counts kept in ${values.data} (${server.ledger.trackedPosts} posts loaded)`);
-
+// Ready for a signal before the banner says we are ready.
 const running = server;
 onShutdown(program, async (signal) => {
   console.log(`\n${signal}: closing streams with 1001${values.data === undefined ? '' : ' and saving view counts'}`);
   await running.close();
 });
+
+console.log(`poparazzi stream on ${server.url.replace(/^http/, 'ws')}/ (sessions: POST ${server.url}/sessions)`);
+if (values.data !== undefined) console.log(`view counts kept in ${values.data} (${server.ledger.trackedPosts} posts loaded)`);
