@@ -65,5 +65,5 @@ onShutdown(program, async (signal) => {
   await running.close();
 });
 
-console.log(`poparazzi stream on ${server.url.replace(/^http/, 'ws')}/ (sessions: POST ${server.url}/sessions)`);
+console.log(`poparazzi stream on ${server.url.replace(/^http/, 'ws')}/${values['no-sessions'] ? '' : ` (sessions: POST ${server.url}/sessions)`}`);
 if (values.data !== undefined) console.log(`view counts kept in ${values.data} (${server.ledger.trackedPosts} posts loaded)`);

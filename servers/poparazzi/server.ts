@@ -90,8 +90,9 @@ export function registerPoparazzi(router: Router, options: PoparazziOptions = {}
   };
 
   router.ws(streamPath, serveStream, { maxMessageBytes: MAX_WEBSOCKET_MESSAGE_BYTES, heartbeat });
-  if (options.indexPage) router.get(streamPath, () => indexPage());
-  if (options.issueSessions ?? true) router.post('/sessions', (request) => issueSession(sessions, request));
+  const issueSessions = options.issueSessions ?? true;
+  if (options.indexPage) router.get(streamPath, () => indexPage({ issueSessions }));
+  if (issueSessions) router.post('/sessions', (request) => issueSession(sessions, request));
   router.get('/posts/:id/views', (request) => postViews(ledger, request));
 
   let closing: Promise<void> | undefined;
