@@ -1,7 +1,8 @@
 // The command-line plumbing every program here shares: flags parsed with node:util's parseArgs,
 // `--help`, usage errors (exit 2), number flags checked with a clear message, one line and exit 1
-// when a server cannot listen, URLs with IPv6 hosts in brackets (RFC 3986 §3.2.2), and a clean
-// shutdown on SIGINT/SIGTERM (the first signal closes politely, a second one exits at once).
+// when a server cannot listen, URLs with IPv6 hosts in brackets (RFC 3986 §3.2.2), a peer's text made
+// safe for the terminal, and a clean shutdown on SIGINT/SIGTERM (the first signal closes politely, a
+// second one exits at once).
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -91,6 +92,28 @@ function describeWholeRange(min: number, max: number): string {
   if (min === 1) return 'a positive whole number';
   return `a whole number of at least ${min}`;
 }
+
+/**
+ * Text from a peer made safe to print on a terminal, and still readable: C0 controls and DEL become
+ * their Unicode control pictures (ESC → ␛, CR → ␍, LF → ␊; only TAB is kept), C1 controls and the
+ * bidirectional overrides become <U+XXXX>. Everything else is printed as it came, so what a peer
+ * sent is quoted verbatim, but it can neither move the cursor nor reorder the line.
+ */
+export function printable(text: string): string {
+  // Fast path: most text has nothing to replace.
+  if (!UNPRINTABLE.test(text)) return text;
+  return text.replace(UNPRINTABLE_ALL, (character) => {
+    const code = character.charCodeAt(0);
+    if (code < 0x20) return String.fromCharCode(0x2400 + code);
+    if (code === 0x7f) return '\u2421';
+    return `<U+${code.toString(16).toUpperCase().padStart(4, '0')}>`;
+  });
+}
+
+// C0 except TAB, DEL, C1, and the bidirectional embedding/override/isolate controls (Trojan Source).
+const UNPRINTABLE_SOURCE = '[\\u0000-\\u0008\\u000a-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]';
+const UNPRINTABLE = new RegExp(UNPRINTABLE_SOURCE);
+const UNPRINTABLE_ALL = new RegExp(UNPRINTABLE_SOURCE, 'g');
 
 /** A host as it goes into a URL: an IPv6 literal in brackets (ws://[::1]:9001/), anything else unchanged. */
 export function urlHost(host: string): string {

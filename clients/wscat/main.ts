@@ -2,7 +2,7 @@
 // built on lib/websocket: each typed line is sent, each message received is printed.
 
 import { onShutdownSignal, parseFlags, positiveNumberFlag, usageError, type Program } from '../../lib/cli.ts';
-import { parseHeader } from './commands.ts';
+import { parseHeader, RECEIVED_MARKERS_HELP } from './commands.ts';
 import { startSession } from './session.ts';
 
 const program: Program = {
@@ -20,6 +20,7 @@ Options:
   -h, --help               show this help
 
 Commands once connected: /ping [text], /close [code] [reason], /binary <hex>, /help.
+${RECEIVED_MARKERS_HELP}
 Ctrl-D (end of input) or Ctrl-C closes with 1000; a second Ctrl-C cuts the connection.
 Exit status: 0 after a normal close (1000/1001, or any /close you typed), 1 after a failed handshake
 or any other close, 2 for bad usage.`,
