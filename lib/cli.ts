@@ -44,6 +44,15 @@ export function parseFlags<Options extends FlagOptions>(program: Program, option
   return parsed;
 }
 
+/**
+ * Refuse flags that mean nothing in the mode the other flags chose, rather than silently ignore them:
+ * "--rounds is only for the in-process stand-in (…)". `names` without dashes, in the order listed.
+ */
+export function refuseFlags(program: Program, values: Record<string, unknown>, names: readonly string[], onlyFor: string): void {
+  const given = names.filter((name) => values[name] !== undefined).map((name) => `--${name}`);
+  if (given.length > 0) usageError(program, `${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} only for ${onlyFor}`);
+}
+
 /** A TCP port, 0–65535 (0 lets the OS pick). `name` is what the user typed: "--port", or "PORT" for the variable. */
 export function portFlag(program: Program, name: string, text: string | undefined): number | undefined {
   return checkWholeNumber(program, name, text, 0, 65_535, 'a port number from 0 to 65535');

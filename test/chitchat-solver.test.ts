@@ -149,6 +149,18 @@ describe('npm run chitchat', () => {
     assert.doesNotMatch(refused.output, /attempt 2\/3/);
   });
 
+  test('flags of the in-process stand-in are refused with a remote service, not silently ignored', async () => {
+    const cases: [string[], string][] = [
+      [['--base', standin.url, '--access-token', 'the-right-one', '--rounds', '3'], '--rounds is'],
+      [['--access-token', 'x', '--seed', 's', '--jitter-ms', '5'], '--jitter-ms, --seed are'],
+    ];
+    for (const [args, named] of cases) {
+      const refused = await runCli(args);
+      assert.equal(refused.code, 2, refused.output);
+      assert.equal(refused.output.split('\n')[0], `chitchat: ${named} only for the in-process stand-in (used when neither --base nor --access-token is given)`);
+    }
+  });
+
   test('--help exits 0; a bad flag exits 2 with the reason and the usage', async () => {
     const help = await runCli(['--help']);
     assert.equal(help.code, 0);

@@ -2,7 +2,7 @@
 // `npm run chitchat -- --base https://hackattic.com --access-token T` solves the real challenge.
 // Exit code 0 when the solve endpoint accepted the secret, 1 when it did not, 2 for bad usage.
 
-import { numberFlag, onShutdown, parseFlags, usageError, type Program } from '../../lib/cli.ts';
+import { numberFlag, onShutdown, parseFlags, refuseFlags, usageError, type Program } from '../../lib/cli.ts';
 import { DEFAULT_ROUNDS, startChitchatStandin, type ChitchatStandin } from '../../servers/chitchat-standin/standin.ts';
 import { solveChitchat } from './solver.ts';
 
@@ -22,7 +22,7 @@ Options:
   --attempts N         conversations to try before giving up (default 3)
   --time-scale X       the stand-in's time scale (default 1; must match the stand-in's --time-scale)
 
-Only for the in-process stand-in:
+Only for the in-process stand-in (refused with --base or --access-token):
   --rounds N           correct answers before the secret (default ${DEFAULT_ROUNDS})
   --jitter-ms N        deliver each ping up to N ms early or late (default 0)
   --seed TEXT          reproducible intervals and secret
@@ -50,6 +50,8 @@ const { values: flags } = parseFlags(program, {
 const attempts = limitedNumberFlag('attempts', flags.attempts, (number) => Number.isInteger(number) && number >= 1 && number <= 100) ?? 3;
 const timeScale = limitedNumberFlag('time-scale', flags['time-scale'], (number) => number > 0 && number <= 100) ?? 1;
 const remote = flags.base !== undefined || flags['access-token'] !== undefined;
+// A remote service has its own rounds and intervals: ignoring these flags would mislead.
+if (remote) refuseFlags(program, flags, ['rounds', 'jitter-ms', 'seed'], 'the in-process stand-in (used when neither --base nor --access-token is given)');
 
 let standin: ChitchatStandin | undefined;
 let base: string;

@@ -2,7 +2,7 @@
 // starts the Global/Team API stand-in in this process, runs against it and prints the stand-in's verdict.
 // Exit code: 0 after goodbye (and a clean verdict from an in-process stand-in), 1 otherwise, 2 on bad usage.
 
-import { numberFlag, onShutdownSignal, parseFlags, positiveNumberFlag, usageError, type Program } from '../../lib/cli.ts';
+import { numberFlag, onShutdownSignal, parseFlags, positiveNumberFlag, refuseFlags, usageError, type Program } from '../../lib/cli.ts';
 import { startTeamsStandin, formatSummary, type TeamsStandin } from '../../servers/teams-standin/standin.ts';
 import type { LogLevel } from './manager.ts';
 import { runTeamManager, type Logger } from './runtime.ts';
@@ -26,7 +26,7 @@ counts, and closes everything on goodbye.
   --quiet                only warnings and errors
   -h, --help             this text
 
-In-process stand-in (only without --url):
+In-process stand-in (refused with --url):
   --teams N              teams that join during the run (default 20)
   --seed N               scenario seed (default 1)
   --duration SECONDS     scenario length in virtual seconds (default 30)
@@ -54,6 +54,9 @@ const log: Logger = (level, text) => {
   if (level === 'warn' || level === 'error') console.error(line);
   else console.log(line);
 };
+
+// A remote Global API plays its own scenario: ignoring these flags would mislead.
+if (values.url !== undefined) refuseFlags(program, values, ['teams', 'seed', 'duration', 'time-scale', 'faults'], 'the in-process stand-in (used when no --url is given)');
 
 let standin: TeamsStandin | undefined;
 let globalUrl = values.url;
