@@ -11,6 +11,8 @@ import { createHttpServer, type HttpServer } from '../lib/http/server.ts';
 import { startChitchatStandin, type ChitchatStandin } from '../servers/chitchat-standin/standin.ts';
 import { measureSuccessRate } from '../clients/chitchat/success-rate.ts';
 import { solveChitchat } from '../clients/chitchat/solver.ts';
+import { talk } from '../clients/chitchat/talk.ts';
+import { WebSocketServer as WsServer } from 'ws';
 
 const CHILD_TIMEOUT_MS = 20_000;
 /**
@@ -66,6 +68,32 @@ async function startScriptedService(): Promise<{ url: string; server: HttpServer
   state.url = `http://127.0.0.1:${address.port}`;
   return state;
 }
+
+describe('solver log', () => {
+  test('lines labelled "server:" quote the server verbatim: not cut, not reworded, control characters shown', async () => {
+    const long = `hello! ${'x'.repeat(300)}`;
+    const secretLine = 'congratulations! the solution to this challenge is "s3cr3t"';
+    const server = new WsServer({ port: 0, host: '127.0.0.1' });
+    await once(server, 'listening');
+    server.on('connection', (socket) => {
+      socket.send(long);
+      socket.send('odd \x1b[2Jline\r\nnext');
+      socket.send(secretLine);
+    });
+    try {
+      const lines: string[] = [];
+      const result = await talk(`ws://127.0.0.1:${(server.address() as { port: number }).port}/`, { log: (line) => lines.push(line) });
+      assert.deepEqual(result, { ok: true, secret: 's3cr3t', rounds: 0 });
+      assert.deepEqual(lines.filter((line) => line.includes('server:')), [
+        `  server: ${long}`,
+        '  server: odd ␛[2Jline␍␊next',
+        `  server: ${secretLine}`,
+      ]);
+    } finally {
+      server.close();
+    }
+  });
+});
 
 describe('solver retries', () => {
   test('a failed conversation is reported and followed by a fresh token and a new attempt', async () => {

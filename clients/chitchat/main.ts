@@ -2,7 +2,7 @@
 // `npm run chitchat -- --base https://hackattic.com --access-token T` solves the real challenge.
 // Exit code 0 when the solve endpoint accepted the secret, 1 when it did not, 2 for bad usage.
 
-import { numberFlag, onShutdown, parseFlags, refuseFlags, usageError, type Program } from '../../lib/cli.ts';
+import { numberFlag, onShutdown, parseFlags, printable, refuseFlags, usageError, type Program } from '../../lib/cli.ts';
 import { DEFAULT_ROUNDS, startChitchatStandin, type ChitchatStandin } from '../../servers/chitchat-standin/standin.ts';
 import { solveChitchat } from './solver.ts';
 
@@ -90,8 +90,8 @@ onShutdown(program, async (signal) => {
 const result = await solveChitchat({ base, accessToken, attempts, timeScale, log: (line) => console.log(line) });
 await standin?.close();
 if (result.ok) {
-  console.log(`solved: the secret "${result.secret}" was accepted`);
+  console.log(`solved: the secret "${printable(result.secret)}" was accepted`);
 } else {
-  console.log(result.secret === undefined ? `not solved after ${attempts} attempt(s)` : `the secret "${result.secret}" was not accepted`);
+  console.log(result.secret === undefined ? `not solved after ${attempts} attempt(s)` : `the secret "${printable(result.secret)}" was not accepted`);
 }
 process.exitCode = result.ok ? 0 : 1;
