@@ -90,7 +90,7 @@ onShutdown(program, async (signal) => {
 const result = await solveChitchat({ base, accessToken, attempts, timeScale, log: (line) => console.log(line) });
 await standin?.close();
 if (result.ok) {
-  console.log(`solved: the secret "${printable(result.secret)}" was accepted`);
+  console.log(`solved: the secret "${printable(result.secret ?? "")}" was accepted`);
 } else {
   console.log(result.secret === undefined ? `not solved after ${attempts} attempt(s)` : `the secret "${printable(result.secret)}" was not accepted`);
 }
