@@ -35,7 +35,10 @@ export function parseFlags<Options extends FlagOptions>(program: Program, option
       strict: true,
     });
   } catch (error) {
-    usageError(program, error instanceof Error ? error.message : String(error));
+    let message = error instanceof Error ? error.message : String(error);
+    // With positionals allowed, Node adds a tip about "--" that reads as noise after a typo: keep the first sentence.
+    if ((error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') message = message.split('. ')[0]!;
+    usageError(program, message);
   }
   if ((parsed.values as { help?: boolean }).help) {
     process.stdout.write(`${program.usage.trimEnd()}\n`);
@@ -51,6 +54,22 @@ export function parseFlags<Options extends FlagOptions>(program: Program, option
 export function refuseFlags(program: Program, values: Record<string, unknown>, names: readonly string[], onlyFor: string): void {
   const given = names.filter((name) => values[name] !== undefined).map((name) => `--${name}`);
   if (given.length > 0) usageError(program, `${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} only for ${onlyFor}`);
+}
+
+/** A URL with one of `schemes` (e.g. ['ws:', 'wss:']), or a usage error naming them. */
+export function urlFlag(program: Program, name: string, text: string, schemes: readonly string[]): string {
+  let scheme: string | undefined;
+  try {
+    scheme = new URL(text).protocol;
+  } catch {
+    scheme = undefined;
+  }
+  if (scheme === undefined || !schemes.includes(scheme)) {
+    const names = schemes.map((each) => `${each}//`);
+    const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+    usageError(program, `${name} must be a ${list} URL, got "${text}"`);
+  }
+  return text;
 }
 
 /** A TCP port, 0–65535 (0 lets the OS pick). `name` is what the user typed: "--port", or "PORT" for the variable. */
@@ -182,6 +201,11 @@ export type ShutdownSignal = 'SIGINT' | 'SIGTERM';
 /** Run `handler` on every SIGINT and SIGTERM: for programs that decide themselves what a repeated signal means. */
 export function onShutdownSignal(handler: (signal: ShutdownSignal) => void): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => handler(signal));
+}
+
+/** The status of a program that reports being interrupted: 128 + the signal's number, as a shell shows it. */
+export function interruptedExitCode(signal: ShutdownSignal): number {
+  return signal === 'SIGINT' ? 130 : 143;
 }
 
 export interface ShutdownOptions {

@@ -1,7 +1,9 @@
 // Every server program, run as a user runs it (a child process), reports the same situation the same
 // way: a port already taken or a host that does not resolve is one line naming the address and the
 // reason, exit 1 (not the usage, not exit 2, never a stack trace); an IPv6 host is bracketed in the
-// URLs of the banner; SIGTERM stops it.
+// URLs of the banner; SIGTERM stops it. And the clients treat bad usage alike: a URL that is not one is
+// exit 2 with the reason, an unknown flag too, never a stack trace; SIGTERM is 143 and SIGINT 130
+// where a program reports being interrupted.
 
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
@@ -102,6 +104,53 @@ describe('an IPv6 host: URLs in the banner bracket it, SIGTERM stops the program
       const status = await running.exited;
       // The teams stand-in reports an interrupted run as 128 + SIGTERM, as a shell would.
       assert.equal(status, program.name === 'teams-standin' ? 143 : 0, running.stderr());
+    });
+  }
+});
+
+describe('clients: a URL that is not one is bad usage (exit 2), in every client', () => {
+  const cases: [string, string[], string][] = [
+    ['clients/wscat/main.ts', ['notaurl'], 'wscat: URL must be a ws://, wss://, http:// or https:// URL, got "notaurl"'],
+    ['clients/wscat/main.ts', ['ftp://example.com/'], 'wscat: URL must be a ws://, wss://, http:// or https:// URL, got "ftp://example.com/"'],
+    ['clients/teams/main.ts', ['--url', 'ftp://nowhere'], 'teams: --url must be a ws://, wss://, http:// or https:// URL, got "ftp://nowhere"'],
+    ['clients/poparazzi/main.ts', ['--url', 'nowhere'], 'poparazzi-client: --url must be a http://, https://, ws:// or wss:// URL, got "nowhere"'],
+    ['clients/chitchat/main.ts', ['--base', 'ws://example.com', '--access-token', 'x'], 'chitchat: --base must be a http:// or https:// URL, got "ws://example.com"'],
+  ];
+  for (const [entry, args, message] of cases) {
+    test(`${entry} ${args.join(' ')}`, async () => {
+      const running = runProgram(entry, args);
+      assert.equal(await running.exited, 2, running.stderr());
+      assert.equal(running.stderr().split('\n')[0], message);
+    });
+  }
+});
+
+describe('every program refuses an unknown flag the same way', () => {
+  for (const entry of ['clients/chitchat/success-rate-main.ts', 'clients/wscat/main.ts']) {
+    test(`${entry} --bogus: one reason, the usage, exit 2, no stack trace`, async () => {
+      const running = runProgram(entry, ['--bogus']);
+      assert.equal(await running.exited, 2, running.stderr());
+      assert.match(running.stderr(), /^[a-z-]+: Unknown option '--bogus'\n\nUsage: /);
+      assert.doesNotMatch(running.stderr(), /\n {4}at /);
+    });
+  }
+
+  test('success-rate-main: a number flag that is not a number is refused, not run as NaN', async () => {
+    const running = runProgram('clients/chitchat/success-rate-main.ts', ['--time-scale', 'fast']);
+    assert.equal(await running.exited, 2, running.stderr());
+    assert.equal(running.stderr().split('\n')[0], 'success-rate: --time-scale must be a number, got "fast"');
+  });
+});
+
+describe('chitchat: interrupted by a signal', () => {
+  for (const [signal, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+    test(`${signal} gives up and exits ${status}`, async () => {
+      // A slow stand-in: the conversation is still going when the signal comes.
+      const running = runProgram('clients/chitchat/main.ts', ['--time-scale', '10']);
+      await running.printed(/attempt 1\/3: connecting/);
+      running.child.kill(signal);
+      assert.equal(await running.exited, status, running.stderr());
+      assert.match(running.stdout(), new RegExp(`${signal}: giving up`));
     });
   }
 });

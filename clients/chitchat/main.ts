@@ -2,7 +2,7 @@
 // `npm run chitchat -- --base https://hackattic.com --access-token T` solves the real challenge.
 // Exit code 0 when the solve endpoint accepted the secret, 1 when it did not, 2 for bad usage.
 
-import { numberFlag, onShutdown, parseFlags, printable, refuseFlags, usageError, type Program } from '../../lib/cli.ts';
+import { interruptedExitCode, numberFlag, onShutdown, parseFlags, printable, refuseFlags, urlFlag, usageError, type Program } from '../../lib/cli.ts';
 import { DEFAULT_ROUNDS, startChitchatStandin, type ChitchatStandin } from '../../servers/chitchat-standin/standin.ts';
 import { solveChitchat } from './solver.ts';
 
@@ -57,12 +57,7 @@ let standin: ChitchatStandin | undefined;
 let base: string;
 let accessToken: string;
 if (remote) {
-  base = flags.base ?? HACKATTIC;
-  try {
-    new URL(base);
-  } catch {
-    usageError(program, `--base must be a URL such as ${HACKATTIC}, got "${base}"`);
-  }
+  base = urlFlag(program, '--base', flags.base ?? HACKATTIC, ['http:', 'https:']);
   accessToken = flags['access-token'] ?? process.env.HACKATTIC_ACCESS_TOKEN ?? '';
   if (accessToken === '') usageError(program, 'an access token is needed: --access-token T or HACKATTIC_ACCESS_TOKEN');
 } else {
@@ -85,12 +80,12 @@ if (remote) {
 onShutdown(program, async (signal) => {
   console.log(`\n${signal}: giving up`);
   await standin?.close();
-}, { exitCode: () => 130 });
+}, { exitCode: interruptedExitCode });
 
 const result = await solveChitchat({ base, accessToken, attempts, timeScale, log: (line) => console.log(line) });
 await standin?.close();
 if (result.ok) {
-  console.log(`solved: the secret "${printable(result.secret ?? "")}" was accepted`);
+  console.log(`solved: the secret "${printable(result.secret ?? '')}" was accepted`);
 } else {
   console.log(result.secret === undefined ? `not solved after ${attempts} attempt(s)` : `the secret "${printable(result.secret)}" was not accepted`);
 }

@@ -1,7 +1,7 @@
 // `npm run wscat -- URL`: an interactive WebSocket client for the terminal (like the npm wscat),
 // built on lib/websocket: each typed line is sent, each message received is printed.
 
-import { onShutdownSignal, parseFlags, positiveNumberFlag, usageError, type Program } from '../../lib/cli.ts';
+import { onShutdownSignal, parseFlags, positiveNumberFlag, urlFlag, usageError, type Program } from '../../lib/cli.ts';
 import { parseHeader, RECEIVED_MARKERS_HELP } from './commands.ts';
 import { startSession } from './session.ts';
 
@@ -33,6 +33,7 @@ const { values, positionals } = parseFlags(program, {
   timeout: { type: 'string' },
 }, { allowPositionals: true });
 if (positionals.length !== 1) usageError(program, positionals.length === 0 ? 'a URL is needed' : 'only one URL, please');
+const url = urlFlag(program, 'URL', positionals[0]!, ['ws:', 'wss:', 'http:', 'https:']);
 
 const headers: Record<string, string> = {};
 for (const text of values.header ?? []) {
@@ -43,7 +44,7 @@ for (const text of values.header ?? []) {
 const handshakeTimeoutMs = positiveNumberFlag(program, '--timeout', values.timeout);
 
 const session = startSession({
-  url: positionals[0],
+  url,
   protocols: values.protocol ?? [],
   headers,
   insecure: values.insecure ?? false,

@@ -1,7 +1,7 @@
 // `npm run teams-standin`: the Global/Team API stand-in (seed 002) alone, for any bot manager to test
 // against. Plays a seeded scenario with faults, judges every healthcheck, prints a summary at the end.
 
-import { listenOrExit, numberFlag, onShutdown, parseFlags, portFlag, usageError, type Program } from '../../lib/cli.ts';
+import { interruptedExitCode, listenOrExit, numberFlag, onShutdown, parseFlags, portFlag, usageError, type Program } from '../../lib/cli.ts';
 import { FAULTS } from './faults.ts';
 import { startTeamsStandin, type TeamsStandin } from './standin.ts';
 
@@ -60,7 +60,7 @@ const running = standin;
 onShutdown(program, async (signal) => {
   console.log(`\n[teams-standin] ${signal}: closing every connection`);
   await running.close();
-}, { exitCode: (signal) => (signal === 'SIGINT' ? 130 : 143) });
+}, { exitCode: interruptedExitCode });
 
 console.log(`[teams-standin] Global API on ${standin.globalUrl} — waiting for a client (try: npm run teams -- --url ${standin.globalUrl})`);
 
