@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { listenOrExit, onShutdown, parseFlags, portFlag, urlHost, usageError, type Program } from '../lib/cli.ts';
+import { listenOrExit, onShutdown, parseFlags, portFlag, refuseFlags, urlHost, usageError, type Program } from '../lib/cli.ts';
 import { html } from '../lib/http/responses.ts';
 import { Router, type RouteRequest } from '../lib/http/router.ts';
 import { listenRouter } from '../lib/http/listen.ts';
@@ -64,6 +64,7 @@ function readFlags() {
   // An empty PORT is as good as none: `PORT= npm start` should not be an error.
   const portSource = values.port !== undefined ? '--port' : 'PORT';
   const port = portFlag(program, '--port', values.port) ?? portFlag(program, 'PORT', process.env.PORT || undefined) ?? 8000;
+  if (values['no-chat']) refuseFlags(program, values, ['chat-port'], 'BATCHAT, which --no-chat turns off');
   const chatPort = values['no-chat'] ? undefined : (portFlag(program, '--chat-port', values['chat-port']) ?? 1337);
   // Else BATCHAT would take the port and HTTP would report it "in use" — by ourselves.
   if (chatPort === port && port !== 0) usageError(program, `${portSource} and --chat-port are both ${port}: HTTP and BATCHAT need a port each`);

@@ -154,3 +154,21 @@ describe('chitchat: interrupted by a signal', () => {
     });
   }
 });
+
+describe('servers: a flag whose value would be changed or ignored is refused instead', () => {
+  const cases: [string, string[], string][] = [
+    // Was silently raised to 100 ms.
+    ['servers/poparazzi/main.ts', ['--save-interval', '10'], 'poparazzi: --save-interval must be a whole number of at least 100, got "10"'],
+    // 0 closed every stream before it could authenticate.
+    ['servers/poparazzi/main.ts', ['--auth-timeout', '0'], 'poparazzi: --auth-timeout must be a positive whole number, got "0"'],
+    // Was silently ignored.
+    ['servers/north-pole.ts', ['--no-chat', '--chat-port', '1337'], 'north-pole: --chat-port is only for BATCHAT, which --no-chat turns off'],
+  ];
+  for (const [entry, args, message] of cases) {
+    test(`${entry} ${args.join(' ')}`, async () => {
+      const running = runProgram(entry, args);
+      assert.equal(await running.exited, 2, running.stderr());
+      assert.equal(running.stderr().split('\n')[0], message);
+    });
+  }
+});

@@ -16,7 +16,7 @@ Options:
   --port N                 port to listen on (default 8000; 0 lets the OS choose)
   --host ADDRESS           address to bind (default 127.0.0.1)
   --data FILE              keep view counts in FILE across restarts (saved atomically)
-  --save-interval MS       how often changed counts are saved (default 5000)
+  --save-interval MS       how often changed counts are saved (default 5000, at least 100)
   --auth-timeout MS        close streams that do not authenticate in time (default ${DEFAULT_AUTHENTICATION_TIMEOUT_MS})
   --view-window MS         one view per user per post per this long (default 3600000)
   --no-sessions            do not serve POST /sessions
@@ -37,8 +37,8 @@ const { values } = parseFlags(program, {
   'no-sessions': { type: 'boolean', default: false },
 });
 const port = portFlag(program, '--port', values.port) ?? 8000;
-const saveIntervalMs = wholeNumberFlag(program, '--save-interval', values['save-interval'], 0) ?? 5000;
-const authenticationTimeoutMs = wholeNumberFlag(program, '--auth-timeout', values['auth-timeout'], 0) ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS;
+const saveIntervalMs = wholeNumberFlag(program, '--save-interval', values['save-interval'], 100) ?? 5000; // faster would mostly fsync
+const authenticationTimeoutMs = wholeNumberFlag(program, '--auth-timeout', values['auth-timeout'], 1) ?? DEFAULT_AUTHENTICATION_TIMEOUT_MS;
 const viewWindowMs = wholeNumberFlag(program, '--view-window', values['view-window'], 0) ?? 3_600_000;
 
 let server;
@@ -47,7 +47,7 @@ try {
     port,
     host: values.host,
     dataFile: values.data,
-    saveIntervalMs: Math.max(100, saveIntervalMs),
+    saveIntervalMs,
     authenticationTimeoutMs,
     viewRules: { windowMs: viewWindowMs },
     issueSessions: !values['no-sessions'],
