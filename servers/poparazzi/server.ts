@@ -3,6 +3,7 @@
 // to a Router (the all-in-one server); `startPoparazzi` runs it alone on our raw HTTP server.
 
 import type { AddressInfo } from 'node:net';
+import { urlHost } from '../../lib/cli.ts';
 import { createHttpServer } from '../../lib/http/server.ts';
 import { Router, type WebSocketConnection } from '../../lib/http/router.ts';
 import { CloseCode, type HeartbeatOptions } from '../../lib/websocket/index.ts';
@@ -136,12 +137,11 @@ export async function startPoparazzi(options: StartOptions = {}): Promise<Runnin
     await service.close();
     throw error;
   }
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     sessions: service.sessions,
     ledger: service.ledger,
     port: address.port,
-    url: `http://${host}:${address.port}`,
+    url: `http://${urlHost(address.address)}:${address.port}`,
     async close() {
       await service.close();
       await server.close();
