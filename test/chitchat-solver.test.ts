@@ -195,6 +195,10 @@ describe('npm run chitchat', () => {
     assert.match(help.output, /^Usage: npm run chitchat/);
     const bad = await runCli(['--attempts', 'zero']);
     assert.equal(bad.code, 2);
-    assert.match(bad.output, /^chitchat: --attempts: "zero" is not allowed\n\nUsage:/);
+    assert.match(bad.output, /^chitchat: --attempts must be a whole number from 1 to 100, got "zero"\n\nUsage:/);
+    // The same wording as every other program's number flags.
+    const slow = await runCli(['--time-scale', '1000']);
+    assert.equal(slow.code, 2);
+    assert.match(slow.output, /^chitchat: --time-scale must be a number above 0 and at most 100, got "1000"\n/);
   });
 });

@@ -2,7 +2,7 @@
 // `npm run chitchat -- --base https://hackattic.com --access-token T` solves the real challenge.
 // Exit code 0 when the solve endpoint accepted the secret, 1 when it did not, 2 for bad usage.
 
-import { interruptedExitCode, numberFlag, onShutdown, parseFlags, printable, refuseFlags, urlFlag, usageError, type Program } from '../../lib/cli.ts';
+import { interruptedExitCode, numberFlag, onShutdown, parseFlags, printable, refuseFlags, urlFlag, usageError, wholeNumberFlag, type Program } from '../../lib/cli.ts';
 import { DEFAULT_ROUNDS, startChitchatStandin, type ChitchatStandin } from '../../servers/chitchat-standin/standin.ts';
 import { solveChitchat } from './solver.ts';
 
@@ -29,14 +29,6 @@ Only for the in-process stand-in (refused with --base or --access-token):
   --help               show this help`,
 };
 
-/** A number `isAllowed` accepts (NaN never is). Tests expect this wording: `--attempts: "zero" is not allowed`. */
-function limitedNumberFlag(name: string, text: string | undefined, isAllowed: (number: number) => boolean): number | undefined {
-  if (text === undefined) return undefined;
-  const number = Number(text);
-  if (text.trim() === '' || !isAllowed(number)) usageError(program, `--${name}: "${text}" is not allowed`);
-  return number;
-}
-
 const { values: flags } = parseFlags(program, {
   base: { type: 'string' },
   'access-token': { type: 'string' },
@@ -47,8 +39,9 @@ const { values: flags } = parseFlags(program, {
   seed: { type: 'string' },
 });
 
-const attempts = limitedNumberFlag('attempts', flags.attempts, (number) => Number.isInteger(number) && number >= 1 && number <= 100) ?? 3;
-const timeScale = limitedNumberFlag('time-scale', flags['time-scale'], (number) => number > 0 && number <= 100) ?? 1;
+const attempts = wholeNumberFlag(program, '--attempts', flags.attempts, 1, 100) ?? 3;
+const timeScale = numberFlag(program, '--time-scale', flags['time-scale']) ?? 1;
+if (timeScale <= 0 || timeScale > 100) usageError(program, `--time-scale must be a number above 0 and at most 100, got "${flags['time-scale']}"`);
 const remote = flags.base !== undefined || flags['access-token'] !== undefined;
 // A remote service has its own rounds and intervals: ignoring these flags would mislead.
 if (remote) refuseFlags(program, flags, ['rounds', 'jitter-ms', 'seed'], 'the in-process stand-in (used when neither --base nor --access-token is given)');
