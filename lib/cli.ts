@@ -49,7 +49,8 @@ export function parseFlags<Options extends FlagOptions>(program: Program, option
 
 /**
  * Refuse flags that mean nothing in the mode the other flags chose, rather than silently ignore them:
- * "--rounds is only for the in-process stand-in (…)". `names` without dashes, in the order listed.
+ * "--rounds is only for the in-process stand-in (…)". `names` without dashes, in the order listed; for
+ * flags without a default (a default would always count as given).
  */
 export function refuseFlags(program: Program, values: Record<string, unknown>, names: readonly string[], onlyFor: string): void {
   const given = names.filter((name) => values[name] !== undefined).map((name) => `--${name}`);

@@ -74,6 +74,7 @@ describe('a host that does not resolve', () => {
 });
 
 describe('north-pole: the same port for HTTP and BATCHAT', () => {
+  // A fixed number on purpose (the OS cannot pick the same port twice), and nothing listens on it: the refusal comes first.
   test('--port N --chat-port N is a usage error before anything listens (exit 2)', async () => {
     const running = runProgram('servers/north-pole.ts', ['--port', '45999', '--chat-port', '45999']);
     assert.equal(await running.exited, 2);
