@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { onShutdown, parseFlags, portFlag, TLS_FLAGS, tlsFlags, type Program } from '../lib/cli.ts';
+import { listenOrExit, onShutdown, parseFlags, portFlag, refuseFlags, TLS_FLAGS, tlsFlags, urlHost, usageError, type Program } from '../lib/cli.ts';
 import { html } from '../lib/http/responses.ts';
 import { Router, type RouteRequest } from '../lib/http/router.ts';
 import { listenRouter } from '../lib/http/listen.ts';
@@ -66,14 +66,15 @@ function readFlags() {
     'no-chat': { type: 'boolean', default: false },
     ...TLS_FLAGS,
   });
-  return {
-    // An empty PORT is as good as none: `PORT= npm start` should not be an error.
-    port: portFlag(program, '--port', values.port) ?? portFlag(program, 'PORT', process.env.PORT || undefined) ?? 8000,
-    host: values.host,
-    nodeHttp: values['node-http'],
-    chatPort: values['no-chat'] ? undefined : (portFlag(program, '--chat-port', values['chat-port']) ?? 1337),
-    tls: tlsFlags(program, values['tls-cert'], values['tls-key']),
-  };
+  // An empty PORT is as good as none: `PORT= npm start` should not be an error.
+  const portSource = values.port !== undefined ? '--port' : 'PORT';
+  const port = portFlag(program, '--port', values.port) ?? portFlag(program, 'PORT', process.env.PORT || undefined) ?? 8000;
+  if (values['no-chat']) refuseFlags(program, values, ['chat-port'], 'BATCHAT, which --no-chat turns off');
+  const chatPort = values['no-chat'] ? undefined : (portFlag(program, '--chat-port', values['chat-port']) ?? 1337);
+  // Else BATCHAT would take the port and HTTP would report it "in use" — by ourselves.
+  if (chatPort === port && port !== 0) usageError(program, `${portSource} and --chat-port are both ${port}: HTTP and BATCHAT need a port each`);
+  const tls = tlsFlags(program, values['tls-cert'], values['tls-key']);
+  return { port, host: values.host, nodeHttp: values['node-http'], chatPort, tls };
 }
 
 /** Serve a whole Router under a path prefix: "/hello/echo" reaches the sub-router as "/echo". */
@@ -152,14 +153,6 @@ function frontPage(services: MountedService[], stack: string, chatPort: number |
   return template.replace('{{services}}', entries.join('\n')).replace('{{stack}}', escapeHtml(stack));
 }
 
-function describeListenError(error: unknown, what: string, port: number): string {
-  const code = (error as { code?: string }).code;
-  if (code === 'EADDRINUSE') return `${what} port ${port} is already in use`;
-  if (code === 'EACCES') return `no permission to listen on ${what} port ${port}`;
-  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `cannot listen on that address (${code})`;
-  return `${what} could not start: ${(error as Error).message}`;
-}
-
 async function main(): Promise<void> {
   const flags = readFlags();
   const router = new Router();
@@ -178,13 +171,9 @@ async function main(): Promise<void> {
 
   let chat: Awaited<ReturnType<typeof startBatchat>> | undefined;
   if (flags.chatPort !== undefined) {
-    try {
-      chat = await startBatchat({ port: flags.chatPort, host: flags.host });
-    } catch (error) {
-      console.error(`north-pole: ${describeListenError(error, 'BATCHAT', flags.chatPort)} (use --chat-port N or --no-chat)`);
-      process.exit(1);
-    }
-    const running = chat;
+    const chatAddress = { host: flags.host, port: flags.chatPort, what: 'BATCHAT', portAdvice: 'use --chat-port N or --no-chat' };
+    const running = await listenOrExit(program, chatAddress, () => startBatchat({ port: flags.chatPort, host: flags.host }));
+    chat = running;
     listeners.push({ close: () => running.close() });
   }
 
@@ -192,17 +181,11 @@ async function main(): Promise<void> {
   router.get('/', () => page);
   serveStaticFiles(router, '/', fileURLToPath(PUBLIC_DIRECTORY));
 
-  let http;
-  try {
-    http = await listenRouter(router, flags.port, flags.host, flags.nodeHttp ? 'node' : 'raw', flags.tls);
-  } catch (error) {
-    console.error(`north-pole: ${describeListenError(error, 'HTTP', flags.port)} (use --port N or PORT=N)`);
-    await chat?.close();
-    process.exit(1);
-  }
+  const httpAddress = { host: flags.host, port: flags.port, portAdvice: 'use --port N or PORT=N' };
+  const http = await listenOrExit(program, httpAddress, () => listenRouter(router, flags.port, flags.host, flags.nodeHttp ? 'node' : 'raw', flags.tls));
   listeners.push(http);
 
-  const base = `${flags.tls === undefined ? 'http' : 'https'}://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${http.port}`;
+  const base = `${flags.tls === undefined ? 'http' : 'https'}://${urlHost(flags.host)}:${http.port}`;
   console.log(`listening on ${base}/ (${stack})`);
   console.log(`  front page         ${base}/`);
   console.log(`  day 19 bird app    ${base}/19/   (ws ${base.replace('http', 'ws')}/19/ws/room/<number>/user/<name>)`);

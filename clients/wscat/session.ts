@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { connect, HandshakeError, type ConnectOptions, type WebSocketConnection } from '../../lib/websocket/index.ts';
 import { formatWireEvent } from '../../lib/websocket/wire-format.ts';
-import { COMMANDS_HELP, exitStatusForClose, formatClose, formatMessage, parseCommand } from './commands.ts';
+import { COMMANDS_HELP, exitStatusForClose, formatClose, formatControlFrame, formatMessage, parseCommand } from './commands.ts';
 
 export interface SessionOptions {
   url: string;
@@ -86,7 +86,8 @@ function run(connection: WebSocketConnection, options: SessionOptions, say: (lin
   let closedByUser = false;
 
   connection.on('message', (data, isBinary) => options.output.write(formatMessage(data, isBinary) + '\n'));
-  connection.on('pong', (payload) => options.output.write(`< pong${payload.length > 0 ? ` ${payload.toString()}` : ''}\n`));
+  connection.on('ping', (payload) => options.output.write(formatControlFrame('ping', payload) + '\n'));
+  connection.on('pong', (payload) => options.output.write(formatControlFrame('pong', payload) + '\n'));
   connection.on('error', (error) => say(`* error: ${error.message}`));
   connection.on('close', (code, reason, wasClean) => {
     say(formatClose(code, reason, wasClean));

@@ -1,6 +1,6 @@
 // `npm run echo -- --port 9001`: the echo server from the command line.
 
-import { onShutdown, parseFlags, portFlag, TLS_FLAGS, tlsFlags, type Program } from '../../lib/cli.ts';
+import { listenOrExit, onShutdown, parseFlags, portFlag, TLS_FLAGS, tlsFlags, urlHost, type Program } from '../../lib/cli.ts';
 import { formatWireEvent } from '../../lib/websocket/wire-format.ts';
 import type { WireListener } from '../../lib/websocket/wire-tap.ts';
 import { startEchoServer } from './server.ts';
@@ -28,10 +28,12 @@ function traceConnection(): WireListener {
   return (event) => console.log(formatWireEvent(event, labels));
 }
 
-const echoServer = await startEchoServer({ port, host: values.host, tls, trace: values.trace ? traceConnection : undefined });
-console.log(`echo server listening on ${tls === undefined ? 'ws' : 'wss'}://${values.host}:${echoServer.port}/`);
-
+const echoServer = await listenOrExit(program, { host: values.host, port }, () =>
+  startEchoServer({ port, host: values.host, tls, trace: values.trace ? traceConnection : undefined }));
+// Ready for a signal before the banner says we are ready.
 onShutdown(program, async (signal) => {
   console.log(`\n${signal}: closing every connection with 1001`);
   await echoServer.close();
 });
+
+console.log(`echo server listening on ${tls === undefined ? 'ws' : 'wss'}://${urlHost(values.host)}:${echoServer.port}/`);

@@ -32,7 +32,13 @@ export async function startEchoServer(options: { port?: number; host?: string; t
     websockets.track(connection);
     echo(connection);
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject); // a port in use or a host that does not resolve: the caller says so
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   return {
     port: (server.address() as AddressInfo).port,
     server,

@@ -3,6 +3,7 @@
 // to a Router (the all-in-one server); `startPoparazzi` runs it alone on our raw HTTP server.
 
 import type { AddressInfo } from 'node:net';
+import { urlHost } from '../../lib/cli.ts';
 import { createHttpServer } from '../../lib/http/server.ts';
 import type { TlsCredentials } from '../../lib/http/tls.ts';
 import { Router, type WebSocketConnection } from '../../lib/http/router.ts';
@@ -91,8 +92,9 @@ export function registerPoparazzi(router: Router, options: PoparazziOptions = {}
   };
 
   router.ws(streamPath, serveStream, { maxMessageBytes: MAX_WEBSOCKET_MESSAGE_BYTES, heartbeat });
-  if (options.indexPage) router.get(streamPath, () => indexPage());
-  if (options.issueSessions ?? true) router.post('/sessions', (request) => issueSession(sessions, request));
+  const issueSessions = options.issueSessions ?? true;
+  if (options.indexPage) router.get(streamPath, () => indexPage({ issueSessions }));
+  if (issueSessions) router.post('/sessions', (request) => issueSession(sessions, request));
   router.get('/posts/:id/views', (request) => postViews(ledger, request));
 
   let closing: Promise<void> | undefined;
@@ -138,12 +140,11 @@ export async function startPoparazzi(options: StartOptions = {}): Promise<Runnin
     await service.close();
     throw error;
   }
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     sessions: service.sessions,
     ledger: service.ledger,
     port: address.port,
-    url: `${options.tls === undefined ? 'http' : 'https'}://${host}:${address.port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${urlHost(address.address)}:${address.port}`,
     async close() {
       await service.close();
       await server.close();
