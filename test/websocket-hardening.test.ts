@@ -4,10 +4,10 @@
 
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { after, describe, test } from 'node:test';
-import { acceptWebSocket, type AcceptOptions, type WebSocketConnection } from '../lib/websocket/index.ts';
+import { acceptWebSocket, connect, type AcceptOptions, type ConnectOptions, type WebSocketConnection } from '../lib/websocket/index.ts';
 import { buildFrame, RawWebSocket } from './helpers/raw-websocket.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -61,4 +61,44 @@ describe('memory follows the bytes received, not the lengths claimed', () => {
     const grown = process.memoryUsage().arrayBuffers - before;
     assert.ok(grown < 4 * 1024 * 1024, `${peers} connections holding 15 bytes each grew ArrayBuffer memory by ${grown} bytes`);
   });
+});
+
+/** A TCP server that records every byte each connection sends it and answers nothing. */
+async function recordingServer(): Promise<{ port: number; received: () => string; connections: () => number }> {
+  let bytes = '';
+  let count = 0;
+  const server = createTcpServer((socket) => {
+    count++;
+    socket.on('data', (chunk: Buffer) => { bytes += chunk.toString('latin1'); });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { port: (server.address() as AddressInfo).port, received: () => bytes, connections: () => count };
+}
+
+describe('the client refuses header injection before sending anything', () => {
+  const cases: Array<[string, ConnectOptions]> = [
+    ['CR LF in a header value', { headers: { 'X-Test': 'a\r\nX-Injected: yes' } }],
+    ['a lone LF in a header value', { headers: { 'X-Test': 'a\nX-Injected: yes' } }],
+    ['NUL in a header value', { headers: { 'X-Test': 'a\0b' } }],
+    ['a header name that is not a token', { headers: { 'X-Injected: yes\r\nX-Test': 'a' } }],
+    ['a header name with a space', { headers: { 'X Test': 'a' } }],
+    ['CR LF in a subprotocol', { protocols: ['chat\r\nX-Also: injected'] }],
+    ['a subprotocol with a comma', { protocols: ['chat, superchat'] }],
+    ['an empty subprotocol', { protocols: [''] }],
+    ['CR LF in the origin', { origin: 'http://a.example\r\nX-Injected: yes' }],
+  ];
+  for (const [label, options] of cases) {
+    test(label, async () => {
+      const server = await recordingServer();
+      await assert.rejects(connect(`ws://127.0.0.1:${server.port}/`, { ...options, handshakeTimeoutMs: 2000 }), TypeError);
+      // Prove the wire is clean: a valid connect afterwards is the first connection the server sees.
+      const valid = connect(`ws://127.0.0.1:${server.port}/`, { headers: { 'X-Test': 'fine' }, protocols: ['chat'], handshakeTimeoutMs: 300 });
+      await assert.rejects(valid, /timed out/);
+      assert.equal(server.connections(), 1, 'the refused connect opened no connection');
+      assert.ok(!server.received().includes('Injected') && !server.received().includes('injected'), server.received());
+      assert.ok(server.received().includes('X-Test: fine\r\n'));
+    });
+  }
 });

@@ -49,6 +49,12 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
   const port = url.port ? Number(url.port) : scheme.port;
   const key = generateKey();
   const protocols = options.protocols ?? [];
+  let requestHead: string;
+  try {
+    requestHead = clientRequest({ host: url.host, path: url.pathname + url.search, key, protocols, origin: options.origin, headers: options.headers });
+  } catch (error) {
+    return Promise.reject(error); // a header that could inject others: refused before any connection is made
+  }
 
   return new Promise((resolve, reject) => {
     const socket: Duplex = scheme.secure
@@ -69,7 +75,7 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
     const timer = setTimeout(() => fail(new HandshakeError(`opening handshake timed out after ${timeoutMs} ms`)), timeoutMs);
 
     socket.once(scheme.secure ? 'secureConnect' : 'connect', () => {
-      socket.write(clientRequest({ host: url.host, path: url.pathname + url.search, key, protocols, origin: options.origin, headers: options.headers }));
+      socket.write(requestHead);
     });
     socket.on('error', (error) => fail(new HandshakeError(`cannot connect to ${url.host}: ${error.message}`)));
     socket.on('close', () => fail(new HandshakeError('connection closed during the opening handshake')));
