@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { after, describe, test } from 'node:test';
-import { acceptWebSocket, connect, type AcceptOptions, type ConnectOptions, type WebSocketConnection } from '../lib/websocket/index.ts';
+import { acceptWebSocket, connect, HandshakeError, type AcceptOptions, type ConnectOptions, type WebSocketConnection } from '../lib/websocket/index.ts';
 import { buildFrame, RawWebSocket } from './helpers/raw-websocket.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -101,4 +101,55 @@ describe('the client refuses header injection before sending anything', () => {
       assert.ok(server.received().includes('X-Test: fine\r\n'));
     });
   }
+});
+
+/** A TCP server that answers every connection with `answer` and then, if asked, keeps it open. */
+async function answeringServer(answer: string | Buffer, keepOpen: boolean): Promise<number> {
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.once('data', () => (keepOpen ? socket.write(answer) : socket.end(answer)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => {
+    for (const socket of sockets) socket.destroy();
+    server.close(() => resolve());
+  }));
+  return (server.address() as AddressInfo).port;
+}
+
+async function refusal(promise: Promise<unknown>): Promise<HandshakeError> {
+  const error = await promise.then(() => assert.fail('the handshake succeeded'), (reason: unknown) => reason);
+  assert.ok(error instanceof HandshakeError, String(error));
+  return error;
+}
+
+describe('a refused handshake reports the status and the server\'s reason', () => {
+  test('403 from acceptWebSocket: status, body and a one-line message', async () => {
+    const { port } = await upgradeServer({ checkOrigin: () => false });
+    const error = await refusal(connect(`ws://127.0.0.1:${port}/`, { origin: 'http://evil.example' }));
+    assert.equal(error.statusCode, 403);
+    assert.equal(error.body, 'origin not allowed\n');
+    assert.equal(error.message, 'server refused: 403 Forbidden — origin not allowed');
+  });
+
+  test('a body without Content-Length is read until the server closes', async () => {
+    const port = await answeringServer('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\nbad token\r\nsee the docs', false);
+    const error = await refusal(connect(`ws://127.0.0.1:${port}/`));
+    assert.equal(error.message, 'server refused: 401 Unauthorized — bad token see the docs');
+  });
+
+  test('a server that keeps the connection open after a partial body: reported at the handshake timeout with what came', async () => {
+    const port = await answeringServer('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\ntoo many', true);
+    const error = await refusal(connect(`ws://127.0.0.1:${port}/`, { handshakeTimeoutMs: 300 }));
+    assert.equal(error.message, 'server refused: 503 Service Unavailable — too many');
+  });
+
+  test('a huge body is cut at 1 KiB', async () => {
+    const port = await answeringServer(`HTTP/1.1 404 Not Found\r\nContent-Length: 100000\r\n\r\n${'x'.repeat(100_000)}`, true);
+    const error = await refusal(connect(`ws://127.0.0.1:${port}/`));
+    assert.equal(error.statusCode, 404);
+    assert.equal(error.body, 'x'.repeat(1024));
+  });
 });
