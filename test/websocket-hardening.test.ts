@@ -7,9 +7,12 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { after, describe, test } from 'node:test';
-import { acceptWebSocket, connect, HandshakeError, type AcceptOptions, type ConnectOptions, type WebSocketConnection } from '../lib/websocket/index.ts';
+import { acceptWebSocket, connect, HandshakeError, WebSocketServer, type AcceptOptions, type ConnectOptions, type WebSocketConnection } from '../lib/websocket/index.ts';
 import { buildFrame, RawWebSocket } from './helpers/raw-websocket.ts';
-import { waitFor } from './helpers/wait.ts';
+import { closed, until, waitFor } from './helpers/wait.ts';
+import { Router } from '../lib/http/router.ts';
+import { createHttpServer } from '../lib/http/server.ts';
+import { serveWithNodeHttp } from '../lib/http/node-adapter.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {
@@ -152,4 +155,117 @@ describe('a refused handshake reports the status and the server\'s reason', () =
     assert.equal(error.statusCode, 404);
     assert.equal(error.body, 'x'.repeat(1024));
   });
+});
+
+/** A Router served on one of the two stacks; closed after the tests. */
+async function serveRouter(router: Router, stack: 'raw' | 'node'): Promise<number> {
+  if (stack === 'raw') {
+    const server = createHttpServer({ router });
+    const { port } = await server.listen(0, '127.0.0.1');
+    cleanups.push(() => server.terminate());
+    return port;
+  }
+  const server = serveWithNodeHttp(router);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  cleanups.push(() => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  }));
+  return (server.address() as AddressInfo).port;
+}
+
+const echo = (connection: WebSocketConnection): void => {
+  connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary }));
+};
+
+describe('per-server caps', () => {
+  test('WebSocketServer maxConnections: one more upgrade is refused with 503; a slot freed by a close is reused', async () => {
+    const websockets = new WebSocketServer({ maxConnections: 2 }).route('/', echo);
+    const server: Server = createServer((_request, response) => response.end());
+    websockets.attach(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      await websockets.closeAll();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const first = await connect(url);
+    await connect(url);
+    const error = await refusal(connect(url));
+    assert.equal(error.statusCode, 503);
+    assert.match(error.message, /503 Service Unavailable — too many WebSocket connections/);
+    const firstClosed = closed(first);
+    first.close();
+    await firstClosed;
+    await until(() => websockets.connections.size === 1, undefined, 'the server to forget the closed connection');
+    (await connect(url)).close();
+  });
+
+  for (const stack of ['raw', 'node'] as const) {
+    test(`router on the ${stack} stack: maxConnections counts every ws route together`, async () => {
+      const router = new Router({ webSocket: { maxConnections: 1 } }).ws('/a', echo).ws('/b', echo);
+      const port = await serveRouter(router, stack);
+      const open = await connect(`ws://127.0.0.1:${port}/a`);
+      assert.equal((await refusal(connect(`ws://127.0.0.1:${port}/b`))).statusCode, 503);
+      const done = closed(open);
+      open.close();
+      await done;
+    });
+  }
+
+  test('idleTimeoutMs: no frame either way for that long closes with 1001; traffic postpones it', async () => {
+    const idleTimeoutMs = 400;
+    const { port, accepted } = await upgradeServer({ idleTimeoutMs });
+    const client = await connect(`ws://127.0.0.1:${port}/`);
+    const { connection } = await accepted[0]!;
+    echo(connection);
+    const end = closed(client);
+    // Pace one message half-way through the period: it must push the close back.
+    await new Promise((resolve) => setTimeout(resolve, idleTimeoutMs / 2));
+    const lastSent = Date.now();
+    client.send('still here');
+    const { code } = await end;
+    assert.equal(code, 1001);
+    assert.ok(Date.now() - lastSent >= idleTimeoutMs - 20, `closed ${Date.now() - lastSent} ms after the last message`);
+  });
+
+  test('without idleTimeoutMs an idle connection stays open', async () => {
+    const { port, accepted } = await upgradeServer({});
+    const client = await connect(`ws://127.0.0.1:${port}/`);
+    const { connection } = await accepted[0]!;
+    echo(connection);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const reply = waitFor<[Buffer]>(client, 'message');
+    client.send('hello');
+    assert.equal((await reply)[0].toString(), 'hello');
+    client.close();
+  });
+});
+
+describe('allowed origins (the defence against cross-site WebSocket hijacking)', () => {
+  test('acceptWebSocket: exact origins after normalising case and default port; others 403; no Origin passes', async () => {
+    const { port } = await upgradeServer({ allowedOrigins: ['HTTPS://Example.COM:443', 'http://localhost:8000'] });
+    const url = `ws://127.0.0.1:${port}/`;
+    for (const origin of ['https://example.com', 'https://EXAMPLE.com/', 'http://localhost:8000', undefined]) {
+      (await connect(url, { origin })).terminate();
+    }
+    for (const origin of ['https://example.com:8443', 'http://example.com', 'https://evil.example', 'http://localhost:8001', 'null', 'https://example.com.evil.example']) {
+      const error = await refusal(connect(url, { origin }));
+      assert.equal(error.statusCode, 403, origin);
+      assert.equal(error.body, 'origin not allowed\n');
+    }
+  });
+
+  for (const stack of ['raw', 'node'] as const) {
+    test(`router on the ${stack} stack: allowedOrigins for every ws route, or per route`, async () => {
+      const router = new Router({ webSocket: { allowedOrigins: ['http://good.example'] } })
+        .ws('/everyone', echo)
+        .ws('/partner', echo, { allowedOrigins: ['http://partner.example'] });
+      const port = await serveRouter(router, stack);
+      (await connect(`ws://127.0.0.1:${port}/everyone`, { origin: 'http://good.example' })).terminate();
+      assert.equal((await refusal(connect(`ws://127.0.0.1:${port}/everyone`, { origin: 'http://partner.example' }))).statusCode, 403);
+      (await connect(`ws://127.0.0.1:${port}/partner`, { origin: 'http://partner.example' })).terminate();
+      assert.equal((await refusal(connect(`ws://127.0.0.1:${port}/partner`, { origin: 'http://good.example' }))).statusCode, 403);
+    });
+  }
 });

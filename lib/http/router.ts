@@ -2,7 +2,7 @@
 // Paths are matched segment by segment over a tree (static segments beat :parameters beat a trailing *wildcard),
 // so attacker-chosen paths never meet a backtracking regular expression. RFC 9110 §9.3.2 (HEAD), §15.5.6 (405 + Allow).
 import type { Duplex } from 'node:stream';
-import { acceptWebSocket, type AcceptOptions, type UpgradeRequest } from '../websocket/server.ts';
+import { WebSocketServer, type AcceptOptions, type UpgradeRequest, type WebSocketServerOptions } from '../websocket/server.ts';
 import type { WebSocketConnection } from '../websocket/connection.ts';
 import { errorResponse } from './responses.ts';
 import { writeResponseAndClose } from './serialize.ts';
@@ -127,8 +127,19 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
+export interface RouterOptions {
+  /** Options for every WebSocket route (a route's own win): `maxConnections` counts all of them together. */
+  webSocket?: WebSocketServerOptions;
+}
+
 export class Router {
   readonly #root = new SegmentNode();
+  /** The open WebSocket connections of every ws route, within one cap; `closeAll` on shutdown. */
+  readonly webSockets: WebSocketServer;
+
+  constructor(options: RouterOptions = {}) {
+    this.webSockets = new WebSocketServer(options.webSocket);
+  }
 
   get(pattern: string, handler: RouteHandler): this { return this.route('GET', pattern, handler); }
   post(pattern: string, handler: RouteHandler): this { return this.route('POST', pattern, handler); }
@@ -150,7 +161,7 @@ export class Router {
   ws(pattern: string, handler: WebSocketRouteHandler, options: WebSocketRouteOptions = {}): this {
     const { node, parameterNames } = this.#insert(pattern);
     if (node.webSocketRoute !== undefined) throw new Error(`Router: WebSocket route ${pattern} is already registered`);
-    node.webSocketRoute = { handler, options, parameterNames };
+    node.webSocketRoute = { handler, options: this.webSockets.withDefaults(options), parameterNames };
     return this;
   }
 
@@ -222,7 +233,7 @@ export class Router {
       }
       if (refusal !== undefined) return writeResponseAndClose(socket, refusal);
     }
-    const connection = acceptWebSocket(request, socket, head, route.options);
+    const connection = this.webSockets.accept(request, socket, head, route.options);
     if (connection === undefined) return;
     try {
       route.handler(connection, routeRequest);
