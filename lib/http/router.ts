@@ -107,11 +107,28 @@ function decodeParameters(names: string[], values: string[]): Record<string, str
   return params;
 }
 
-/** node:http keeps repeated headers as arrays; routes see one string per name like on the raw stack. */
-function flattenHeaders(headers: UpgradeRequest['headers']): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const name in headers) {
-    const value = headers[name];
+/**
+ * Headers as routes see them on both stacks: lower-case names in a prototype-less object (so a header
+ * named `__proto__` or `toString` is just a header), repeated ones joined with ", " (cookie with "; ").
+ * node:http's `rawHeaders` is the source there: its `headers` object drops some names and keeps others as arrays.
+ */
+export function joinRawHeaders(rawHeaders: string[]): Record<string, string> {
+  const headers: Record<string, string> = Object.create(null);
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index]!.toLowerCase();
+    const value = rawHeaders[index + 1]!;
+    const existing = headers[name];
+    headers[name] = existing === undefined ? value : existing + (name === 'cookie' ? '; ' : ', ') + value;
+  }
+  return headers;
+}
+
+/** An upgrade request's headers for a route: from rawHeaders when the stack has them, else copied into a prototype-less object. */
+function routeHeaders(request: UpgradeRequest): Record<string, string> {
+  if (request.rawHeaders !== undefined) return joinRawHeaders(request.rawHeaders);
+  const flat: Record<string, string> = Object.create(null);
+  for (const name of Object.keys(request.headers)) {
+    const value = request.headers[name];
     if (value === undefined) continue;
     flat[name.toLowerCase()] = Array.isArray(value) ? value.join(name === 'cookie' ? '; ' : ', ') : value;
   }
@@ -204,10 +221,18 @@ export class Router {
     return checkResponse(method, path, result);
   }
 
+  /** Is there a WebSocket route for this request-target? Otherwise an `Upgrade: websocket` request is served as plain HTTP. */
+  hasWebSocketRoute(target: string): boolean {
+    const { path } = requestPathAndQuery(target);
+    return path.charCodeAt(0) === 0x2f && findNode(this.#root, path.split('/'), 1, [], WANT_WEBSOCKET, 'GET') !== undefined;
+  }
+
   /**
    * Take over a socket whose request asked for `Upgrade: websocket` (node's 'upgrade' event has this signature).
    * Match a ws route, run beforeUpgrade, complete the handshake, then give the connection to the route's handler.
-   * Every refusal is a complete HTTP response written on the socket before it is destroyed.
+   * With no ws route for the path the Upgrade header is ignored (RFC 9110 §7.8) and the request is routed as
+   * plain HTTP, answered, and the connection closed. Every refusal is a complete HTTP response written on the
+   * socket before it is destroyed.
    */
   handleUpgrade(request: UpgradeRequest, socket: Duplex, head: Buffer): void {
     const method = (request.method ?? 'GET').toUpperCase();
@@ -215,12 +240,12 @@ export class Router {
     if (path.charCodeAt(0) !== 0x2f) return writeResponseAndClose(socket, errorResponse(404));
     const values: string[] = [];
     const node = findNode(this.#root, path.split('/'), 1, values, WANT_WEBSOCKET, method);
-    if (node === undefined) return writeResponseAndClose(socket, errorResponse(404));
+    if (node === undefined) return this.#serveIgnoringUpgrade(request, socket, method, path, query);
     const route = node.webSocketRoute!;
     const params = decodeParameters(route.parameterNames, values);
     if (params === undefined) return writeResponseAndClose(socket, errorResponse(400));
     const routeRequest: RouteRequest = {
-      method, path, query: new URLSearchParams(query), headers: flattenHeaders(request.headers), body: Buffer.alloc(0), params,
+      method, path, query: new URLSearchParams(query), headers: routeHeaders(request), body: Buffer.alloc(0), params,
       remoteAddress: (socket as { remoteAddress?: string }).remoteAddress, target: request.url, httpVersion: request.httpVersion,
     };
     if (route.options.beforeUpgrade !== undefined) {
@@ -241,6 +266,25 @@ export class Router {
       logHandlerFailure(method, path, error);
       connection.close(1011, 'internal error');
     }
+  }
+
+  /**
+   * node:http hands every Upgrade request to 'upgrade', body unread. One without a body is routed as plain
+   * HTTP; one announcing a body is refused (400): reading it here would duplicate the adapter's body reader.
+   */
+  #serveIgnoringUpgrade(request: UpgradeRequest, socket: Duplex, method: string, path: string, query: string): void {
+    const headers = routeHeaders(request);
+    const contentLength = headers['content-length'];
+    if (headers['transfer-encoding'] !== undefined || (contentLength !== undefined && Number(contentLength) !== 0)) {
+      return writeResponseAndClose(socket, errorResponse(400));
+    }
+    const result = this.dispatch({
+      method, path, query: new URLSearchParams(query), headers, body: Buffer.alloc(0),
+      remoteAddress: (socket as { remoteAddress?: string }).remoteAddress, target: request.url, httpVersion: request.httpVersion,
+    });
+    const answer = (response: RouteResponse): void => writeResponseAndClose(socket, method === 'HEAD' ? { ...response, body: undefined } : response);
+    if (isThenable(result)) result.then(answer);
+    else answer(result);
   }
 
   /** The path exists for other methods → 405 with Allow (or 426 on a WebSocket-only path); otherwise 404. */

@@ -16,6 +16,8 @@ export interface UpgradeRequest {
   url?: string;
   httpVersion: string;
   headers: HeaderMap;
+  /** Names and values as received, alternating (node:http has them; its `headers` drops some names). */
+  rawHeaders?: string[];
 }
 
 export interface AcceptOptions extends ConnectionOptions {
