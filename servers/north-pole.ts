@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { onShutdown, parseFlags, portFlag, type Program } from '../lib/cli.ts';
+import { onShutdown, originFlags, parseFlags, portFlag, type Program } from '../lib/cli.ts';
 import { html } from '../lib/http/responses.ts';
 import { Router, type RouteRequest } from '../lib/http/router.ts';
 import { listenRouter } from '../lib/http/listen.ts';
@@ -29,6 +29,11 @@ Options:
   --node-http       run the same routes on node:http instead of our raw HTTP/1.1 server
   --chat-port N     BATCHAT's TCP port (default 1337; 0 picks a free port)
   --no-chat         do not start BATCHAT
+  --allowed-origin URL
+                    only browser pages from this origin may open a WebSocket (repeatable; others
+                    get 403, the defence against cross-site WebSocket hijacking). Default: any
+                    origin, because the challenges' validators and pages elsewhere must connect and
+                    no service here trusts cookies; set it when you put the server on a network
   -h, --help        show this help
 
 On start it prints "listening on http://HOST:PORT/" (the real port, also with --port 0), then one
@@ -60,6 +65,7 @@ function readFlags() {
     'node-http': { type: 'boolean', default: false },
     'chat-port': { type: 'string' },
     'no-chat': { type: 'boolean', default: false },
+    'allowed-origin': { type: 'string', multiple: true },
   });
   return {
     // An empty PORT is as good as none: `PORT= npm start` should not be an error.
@@ -67,6 +73,7 @@ function readFlags() {
     host: values.host,
     nodeHttp: values['node-http'],
     chatPort: values['no-chat'] ? undefined : (portFlag(program, '--chat-port', values['chat-port']) ?? 1337),
+    allowedOrigins: originFlags(program, '--allowed-origin', values['allowed-origin']),
   };
 }
 
@@ -148,7 +155,7 @@ function describeListenError(error: unknown, what: string, port: number): string
 
 async function main(): Promise<void> {
   const flags = readFlags();
-  const router = new Router();
+  const router = new Router({ webSocket: { allowedOrigins: flags.allowedOrigins } });
   const services = mountServices(router);
   const listeners: Listener[] = [];
   const stack = flags.nodeHttp ? 'node:http' : 'our raw HTTP/1.1 server';
@@ -197,6 +204,7 @@ async function main(): Promise<void> {
   console.log(`  chit chat stand-in ${base}/challenges/websocket_chit_chat/problem?access_token=…`);
   console.log(`  hello world        ${base}/hello`);
   if (chat !== undefined) console.log(`  BATCHAT (telnet)   ${flags.host} port ${chat.port}`);
+  console.log(`  WebSocket origins  ${flags.allowedOrigins?.join(' ') ?? 'any (restrict with --allowed-origin URL)'}`);
   console.log('Ctrl-C to stop.');
 }
 

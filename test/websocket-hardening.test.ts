@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { acceptWebSocket, connect, HandshakeError, WebSocketServer, type AcceptOptions, type ConnectOptions, type WebSocketConnection } from '../lib/websocket/index.ts';
 import { buildFrame, RawWebSocket } from './helpers/raw-websocket.ts';
@@ -268,4 +270,48 @@ describe('allowed origins (the defence against cross-site WebSocket hijacking)',
       assert.equal((await refusal(connect(`ws://127.0.0.1:${port}/partner`, { origin: 'http://good.example' }))).statusCode, 403);
     });
   }
+});
+
+const PROJECT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Run a program's main as a user would, until `listening` matches its stdout; the first group is the port. */
+function startProgram(entry: string, args: string[], listening: RegExp): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, '--port', '0', ...args], { cwd: PROJECT, stdio: ['ignore', 'pipe', 'pipe'] });
+  cleanups.push(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = listening.exec(output);
+      if (match) resolve({ port: Number(match[1]), child });
+    });
+    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code}: ${output}`)));
+  });
+}
+
+describe('--allowed-origin on the programs', () => {
+  const programs: Array<{ entry: string; listening: RegExp; path: string; extra: string[] }> = [
+    { entry: 'servers/echo/main.ts', listening: /listening on ws:\/\/127\.0\.0\.1:(\d+)\//, path: '/', extra: [] },
+    { entry: 'servers/poparazzi/main.ts', listening: /stream on ws:\/\/127\.0\.0\.1:(\d+)\//, path: '/', extra: [] },
+    { entry: 'servers/north-pole.ts', listening: /listening on http:\/\/127\.0\.0\.1:(\d+)\/[^]*Ctrl-C to stop/, path: '/19/ws/ping', extra: ['--no-chat'] },
+  ];
+  for (const program of programs) {
+    test(`${program.entry}: only the origins given may connect; a page elsewhere gets 403`, async () => {
+      const args = [...program.extra, '--allowed-origin', 'http://good.example', '--allowed-origin', 'https://also.example:8443'];
+      const { port } = await startProgram(program.entry, args, program.listening);
+      const url = `ws://127.0.0.1:${port}${program.path}`;
+      (await connect(url, { origin: 'http://good.example' })).terminate();
+      (await connect(url, { origin: 'https://also.example:8443' })).terminate();
+      assert.equal((await refusal(connect(url, { origin: 'http://evil.example' }))).statusCode, 403);
+    });
+  }
+
+  test('a value that is not an origin is a usage error (exit 2)', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'servers/echo/main.ts', '--allowed-origin', 'example.com/path'], { cwd: PROJECT, encoding: 'utf8' });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /--allowed-origin must be an origin such as https:\/\/example\.com/);
+  });
 });

@@ -1,7 +1,7 @@
 // `npm run poparazzi -- --port 8000 --data views.json`: the Poparazzi event stream from the command line.
 // Parses the options, starts the server, and on SIGINT/SIGTERM closes every stream and saves the counts.
 
-import { onShutdown, parseFlags, portFlag, wholeNumberFlag, type Program } from '../../lib/cli.ts';
+import { onShutdown, originFlags, parseFlags, portFlag, wholeNumberFlag, type Program } from '../../lib/cli.ts';
 import { DataFileError } from './data-file.ts';
 import { DEFAULT_AUTHENTICATION_TIMEOUT_MS, startPoparazzi } from './server.ts';
 
@@ -20,6 +20,8 @@ Options:
   --auth-timeout MS        close streams that do not authenticate in time (default ${DEFAULT_AUTHENTICATION_TIMEOUT_MS})
   --view-window MS         one view per user per post per this long (default 3600000)
   --no-sessions            do not serve POST /sessions
+  --allowed-origin URL     only browser pages from this origin may open the stream (repeatable;
+                           others get 403). Default: any origin (the stream needs a bearer token)
   -h, --help               show this help
 
 HTTP:
@@ -35,6 +37,7 @@ const { values } = parseFlags(program, {
   'auth-timeout': { type: 'string' },
   'view-window': { type: 'string' },
   'no-sessions': { type: 'boolean', default: false },
+  'allowed-origin': { type: 'string', multiple: true },
 });
 const port = portFlag(program, '--port', values.port) ?? 8000;
 const saveIntervalMs = wholeNumberFlag(program, '--save-interval', values['save-interval'], 0) ?? 5000;
@@ -51,6 +54,7 @@ try {
     authenticationTimeoutMs,
     viewRules: { windowMs: viewWindowMs },
     issueSessions: !values['no-sessions'],
+    allowedOrigins: originFlags(program, '--allowed-origin', values['allowed-origin']),
   });
 } catch (error) {
   if (error instanceof DataFileError) console.error(`poparazzi: ${error.message}`);

@@ -115,6 +115,8 @@ export function registerPoparazzi(router: Router, options: PoparazziOptions = {}
 export interface StartOptions extends PoparazziOptions {
   port?: number;
   host?: string;
+  /** Browser origins allowed to open the stream (403 for others); default any. */
+  allowedOrigins?: readonly string[];
 }
 
 export interface RunningPoparazzi extends PoparazziService {
@@ -125,7 +127,7 @@ export interface RunningPoparazzi extends PoparazziService {
 
 /** Run the stream alone (port 0 lets the OS choose). Rejects with DataFileError for an untrusted data file. */
 export async function startPoparazzi(options: StartOptions = {}): Promise<RunningPoparazzi> {
-  const router = new Router();
+  const router = new Router({ webSocket: { allowedOrigins: options.allowedOrigins } });
   const service = registerPoparazzi(router, { indexPage: true, ...options });
   const server = createHttpServer({ router });
   let address: AddressInfo;
