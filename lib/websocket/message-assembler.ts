@@ -30,6 +30,7 @@ export class MessageAssembler {
   /**
    * A frame header announced `upcoming` bytes. Deliberately nothing is allocated for them: they are only
    * a claim until they arrive, and memory follows what the peer sent (the size limit was already checked).
+   * Kept only for protocol.ts's call; remove the two together.
    */
   reserve(upcoming: number): void {
     void upcoming;

@@ -3,7 +3,7 @@
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { acceptWebSocket, WebSocketServer, type AcceptOptions, type WebSocketConnection } from '../../lib/websocket/index.ts';
+import { WebSocketServer, type WebSocketConnection, type WebSocketServerOptions } from '../../lib/websocket/index.ts';
 
 export function echo(connection: WebSocketConnection): void {
   connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary }));
@@ -17,17 +17,15 @@ export interface EchoServer {
 }
 
 /** Start an echo server on node:http. */
-export async function startEchoServer(options: { port?: number; host?: string } & AcceptOptions = {}): Promise<EchoServer> {
-  const websockets = new WebSocketServer();
+export async function startEchoServer(options: { port?: number; host?: string } & WebSocketServerOptions = {}): Promise<EchoServer> {
+  const websockets = new WebSocketServer(options);
   const server = createServer((_request, response) => {
     response.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
     response.end('This is a WebSocket echo server: connect with a WebSocket client.\n');
   });
   server.on('upgrade', (request, socket, head) => {
-    const connection = acceptWebSocket(request, socket, head, options);
-    if (!connection) return;
-    websockets.track(connection);
-    echo(connection);
+    const connection = websockets.accept(request, socket, head); // within maxConnections, tracked
+    if (connection) echo(connection);
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   return {
