@@ -1,8 +1,12 @@
 // The command-line plumbing every program here shares: flags parsed with node:util's parseArgs,
-// `--help`, usage errors (exit 2), number flags checked with a clear message, and a clean shutdown
-// on SIGINT/SIGTERM (the first signal closes politely, a second one exits at once).
+// `--help`, usage errors (exit 2), number flags checked with a clear message, one line and exit 1
+// when a server cannot listen, URLs with IPv6 hosts in brackets (RFC 3986 §3.2.2), a peer's text made
+// safe for the terminal, the --tls-cert/--tls-key pair of the programs that serve https:// and
+// wss://, and a clean shutdown on SIGINT/SIGTERM (the first signal closes politely, a
+// second one exits at once).
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadTlsCredentials, TlsFileError, type TlsCredentials } from './http/tls.ts';
 
 /** Who is talking on stderr, and the text `--help` prints. */
 export interface Program {
@@ -33,13 +37,42 @@ export function parseFlags<Options extends FlagOptions>(program: Program, option
       strict: true,
     });
   } catch (error) {
-    usageError(program, error instanceof Error ? error.message : String(error));
+    let message = error instanceof Error ? error.message : String(error);
+    // With positionals allowed, Node adds a tip about "--" that reads as noise after a typo: keep the first sentence.
+    if ((error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') message = message.split('. ')[0]!;
+    usageError(program, message);
   }
   if ((parsed.values as { help?: boolean }).help) {
     process.stdout.write(`${program.usage.trimEnd()}\n`);
     process.exit(0);
   }
   return parsed;
+}
+
+/**
+ * Refuse flags that mean nothing in the mode the other flags chose, rather than silently ignore them:
+ * "--rounds is only for the in-process stand-in (…)". `names` without dashes, in the order listed; for
+ * flags without a default (a default would always count as given).
+ */
+export function refuseFlags(program: Program, values: Record<string, unknown>, names: readonly string[], onlyFor: string): void {
+  const given = names.filter((name) => values[name] !== undefined).map((name) => `--${name}`);
+  if (given.length > 0) usageError(program, `${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} only for ${onlyFor}`);
+}
+
+/** A URL with one of `schemes` (e.g. ['ws:', 'wss:']), or a usage error naming them. */
+export function urlFlag(program: Program, name: string, text: string, schemes: readonly string[]): string {
+  let scheme: string | undefined;
+  try {
+    scheme = new URL(text).protocol;
+  } catch {
+    scheme = undefined;
+  }
+  if (scheme === undefined || !schemes.includes(scheme)) {
+    const names = schemes.map((each) => `${each}//`);
+    const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+    usageError(program, `${name} must be a ${list} URL, got "${text}"`);
+  }
+  return text;
 }
 
 /** A TCP port, 0–65535 (0 lets the OS pick). `name` is what the user typed: "--port", or "PORT" for the variable. */
@@ -68,6 +101,27 @@ export function positiveNumberFlag(program: Program, name: string, text: string 
   return number;
 }
 
+/**
+ * `--allowed-origin URL`, repeatable: each value must be an origin as browsers send it — scheme, host and
+ * an optional port, nothing after ("https://example.com", "http://localhost:8000"). Undefined when none was given.
+ */
+export function originFlags(program: Program, name: string, texts: string[] | undefined): string[] | undefined {
+  if (texts === undefined || texts.length === 0) return undefined;
+  return texts.map((text) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(text);
+    } catch {
+      url = undefined;
+    }
+    const bare = url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.hash && !url.username;
+    if (!bare || url === undefined) {
+      usageError(program, `${name} must be an origin such as https://example.com or http://localhost:8000, got "${text}"`);
+    }
+    return url.origin;
+  });
+}
+
 function checkWholeNumber(program: Program, name: string, text: string | undefined, min: number, max: number, description: string): number | undefined {
   if (text === undefined) return undefined;
   const number = Number(text);
@@ -91,11 +145,91 @@ function describeWholeRange(min: number, max: number): string {
   return `a whole number of at least ${min}`;
 }
 
+/**
+ * Text from a peer made safe to print on a terminal, and still readable: C0 controls and DEL become
+ * their Unicode control pictures (ESC → ␛, CR → ␍, LF → ␊; only TAB is kept), C1 controls and the
+ * bidirectional overrides become <U+XXXX>. Everything else is printed as it came, so what a peer
+ * sent is quoted verbatim, but it can neither move the cursor nor reorder the line.
+ */
+export function printable(text: string): string {
+  // Fast path: most text has nothing to replace.
+  if (!UNPRINTABLE.test(text)) return text;
+  return text.replace(UNPRINTABLE_ALL, (character) => {
+    const code = character.charCodeAt(0);
+    if (code < 0x20) return String.fromCharCode(0x2400 + code);
+    if (code === 0x7f) return '\u2421';
+    return `<U+${code.toString(16).toUpperCase().padStart(4, '0')}>`;
+  });
+}
+
+// C0 except TAB, DEL, C1, and the bidirectional embedding/override/isolate controls (Trojan Source).
+const UNPRINTABLE_SOURCE = '[\\u0000-\\u0008\\u000a-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]';
+const UNPRINTABLE = new RegExp(UNPRINTABLE_SOURCE);
+const UNPRINTABLE_ALL = new RegExp(UNPRINTABLE_SOURCE, 'g');
+
+/** A host as it goes into a URL: an IPv6 literal in brackets (ws://[::1]:9001/), anything else unchanged. */
+export function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** Where a server listens, for the error line that says it could not. */
+export interface ListenAddress {
+  /** undefined: every interface. */
+  host: string | undefined;
+  port: number;
+  /** Which of the program's listeners, when it has several ("BATCHAT"). */
+  what?: string;
+  /** Appended when the port itself is the problem: "use --port N". */
+  portAdvice?: string;
+}
+
+/**
+ * The one line a program prints when it cannot listen: "cannot listen on 127.0.0.1:8000: the port is
+ * already in use". undefined when `error` is not a failure to listen (a bad option, a bug).
+ */
+export function formatListenError(error: unknown, address: ListenAddress): string | undefined {
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+  // Node tags a failed bind with syscall "listen" and a failed host lookup with "getaddrinfo".
+  if (typeof code !== 'string' || (syscall !== 'listen' && syscall !== 'getaddrinfo')) return undefined;
+  const where = `${address.host === undefined ? '*' : urlHost(address.host)}:${address.port}${address.what === undefined ? '' : ` (${address.what})`}`;
+  const portAdvice = address.portAdvice === undefined ? '' : ` (${address.portAdvice})`;
+  let reason: string;
+  switch (code) {
+    case 'EADDRINUSE': reason = `the port is already in use${portAdvice}`; break;
+    case 'EACCES': reason = `permission denied (ports below 1024 need privileges)${portAdvice}`; break;
+    case 'EADDRNOTAVAIL': reason = 'no network interface of this machine has that address'; break;
+    case 'ENOTFOUND': reason = 'no such host'; break;
+    case 'EAI_AGAIN': reason = 'the host name could not be looked up right now (EAI_AGAIN)'; break;
+    default: reason = (error as Error).message;
+  }
+  return `cannot listen on ${where}: ${reason}`;
+}
+
+/**
+ * Run `listen`; if it fails to listen, print the one line of formatListenError on stderr and exit 1
+ * (not 2: the command was right, the machine said no). Any other error is thrown on to the caller.
+ */
+export async function listenOrExit<T>(program: Program, address: ListenAddress, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    const line = formatListenError(error, address);
+    if (line === undefined) throw error;
+    process.stderr.write(`${program.name}: ${line}\n`);
+    process.exit(1);
+  }
+}
+
 export type ShutdownSignal = 'SIGINT' | 'SIGTERM';
 
 /** Run `handler` on every SIGINT and SIGTERM: for programs that decide themselves what a repeated signal means. */
 export function onShutdownSignal(handler: (signal: ShutdownSignal) => void): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => handler(signal));
+}
+
+/** The status of a program that reports being interrupted: 128 + the signal's number, as a shell shows it. */
+export function interruptedExitCode(signal: ShutdownSignal): number {
+  return signal === 'SIGINT' ? 130 : 143;
 }
 
 export interface ShutdownOptions {
@@ -135,4 +269,23 @@ export function onShutdown(program: Program, close: (signal: ShutdownSignal) => 
       },
     );
   });
+}
+
+/** The flags of every program that can serve TLS; spread into parseFlags' options. */
+export const TLS_FLAGS = { 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } } as const;
+
+/**
+ * The credentials named by --tls-cert and --tls-key: both or neither (a usage error otherwise), read and checked
+ * now, so a file that cannot be used is one line on stderr and exit 1 before anything listens.
+ */
+export function tlsFlags(program: Program, certPath: string | undefined, keyPath: string | undefined): TlsCredentials | undefined {
+  if (certPath === undefined && keyPath === undefined) return undefined;
+  if (certPath === undefined || keyPath === undefined) usageError(program, '--tls-cert and --tls-key go together: give both or neither');
+  try {
+    return loadTlsCredentials(certPath, keyPath);
+  } catch (error) {
+    if (!(error instanceof TlsFileError)) throw error;
+    process.stderr.write(`${program.name}: ${error.message}\n`);
+    process.exit(1);
+  }
 }

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { onShutdown, parseFlags, portFlag, type Program } from '../lib/cli.ts';
+import { listenOrExit, onShutdown, originFlags, parseFlags, portFlag, refuseFlags, TLS_FLAGS, tlsFlags, urlHost, usageError, type Program } from '../lib/cli.ts';
 import { html } from '../lib/http/responses.ts';
 import { Router, type RouteRequest } from '../lib/http/router.ts';
 import { listenRouter } from '../lib/http/listen.ts';
@@ -30,10 +30,18 @@ Options:
   --node-http       run the same routes on node:http instead of our raw HTTP/1.1 server
   --chat-port N     BATCHAT's TCP port (default 1337; 0 picks a free port)
   --no-chat         do not start BATCHAT
+  --tls-cert FILE   serve https:// and wss:// with this PEM certificate (needs --tls-key;
+                    BATCHAT stays plain TCP, as telnet is)
+  --tls-key FILE    the PEM private key of --tls-cert
+  --allowed-origin URL
+                    only browser pages from this origin may open a WebSocket (repeatable; others
+                    get 403, the defence against cross-site WebSocket hijacking). Default: any
+                    origin, because the challenges' validators and pages elsewhere must connect and
+                    no service here trusts cookies; set it when you put the server on a network
   -h, --help        show this help
 
-On start it prints "listening on http://HOST:PORT/" (the real port, also with --port 0), then one
-line per service. Ctrl-C (SIGINT) or SIGTERM closes every WebSocket with 1001 and exits 0.`,
+On start it prints "listening on http://HOST:PORT/" (https:// with TLS; the real port, also with
+--port 0), then one line per service. Ctrl-C (SIGINT) or SIGTERM closes every WebSocket with 1001 and exits 0.`,
 };
 
 /** How long a clean shutdown may take before the remaining connections are cut. */
@@ -61,14 +69,18 @@ function readFlags() {
     'node-http': { type: 'boolean', default: false },
     'chat-port': { type: 'string' },
     'no-chat': { type: 'boolean', default: false },
+    'allowed-origin': { type: 'string', multiple: true },
+    ...TLS_FLAGS,
   });
-  return {
-    // An empty PORT is as good as none: `PORT= npm start` should not be an error.
-    port: portFlag(program, '--port', values.port) ?? portFlag(program, 'PORT', process.env.PORT || undefined) ?? 8000,
-    host: values.host,
-    nodeHttp: values['node-http'],
-    chatPort: values['no-chat'] ? undefined : (portFlag(program, '--chat-port', values['chat-port']) ?? 1337),
-  };
+  // An empty PORT is as good as none: `PORT= npm start` should not be an error.
+  const portSource = values.port !== undefined ? '--port' : 'PORT';
+  const port = portFlag(program, '--port', values.port) ?? portFlag(program, 'PORT', process.env.PORT || undefined) ?? 8000;
+  if (values['no-chat']) refuseFlags(program, values, ['chat-port'], 'BATCHAT, which --no-chat turns off');
+  const chatPort = values['no-chat'] ? undefined : (portFlag(program, '--chat-port', values['chat-port']) ?? 1337);
+  // Else BATCHAT would take the port and HTTP would report it "in use" — by ourselves.
+  if (chatPort === port && port !== 0) usageError(program, `${portSource} and --chat-port are both ${port}: HTTP and BATCHAT need a port each`);
+  const tls = tlsFlags(program, values['tls-cert'], values['tls-key']);
+  return { port, host: values.host, nodeHttp: values['node-http'], chatPort, tls, allowedOrigins: originFlags(program, '--allowed-origin', values['allowed-origin']) };
 }
 
 /** Serve a whole Router under a path prefix: "/hello/echo" reaches the sub-router as "/echo". */
@@ -147,17 +159,9 @@ function frontPage(services: MountedService[], stack: string, chatPort: number |
   return template.replace('{{services}}', entries.join('\n')).replace('{{stack}}', escapeHtml(stack));
 }
 
-function describeListenError(error: unknown, what: string, port: number): string {
-  const code = (error as { code?: string }).code;
-  if (code === 'EADDRINUSE') return `${what} port ${port} is already in use`;
-  if (code === 'EACCES') return `no permission to listen on ${what} port ${port}`;
-  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `cannot listen on that address (${code})`;
-  return `${what} could not start: ${(error as Error).message}`;
-}
-
 async function main(): Promise<void> {
   const flags = readFlags();
-  const router = new Router();
+  const router = new Router({ webSocket: { allowedOrigins: flags.allowedOrigins } });
   const services = mountServices(router);
   const listeners: Listener[] = [];
   const stack = flags.nodeHttp ? 'node:http' : 'our raw HTTP/1.1 server';
@@ -173,13 +177,9 @@ async function main(): Promise<void> {
 
   let chat: Awaited<ReturnType<typeof startBatchat>> | undefined;
   if (flags.chatPort !== undefined) {
-    try {
-      chat = await startBatchat({ port: flags.chatPort, host: flags.host });
-    } catch (error) {
-      console.error(`north-pole: ${describeListenError(error, 'BATCHAT', flags.chatPort)} (use --chat-port N or --no-chat)`);
-      process.exit(1);
-    }
-    const running = chat;
+    const chatAddress = { host: flags.host, port: flags.chatPort, what: 'BATCHAT', portAdvice: 'use --chat-port N or --no-chat' };
+    const running = await listenOrExit(program, chatAddress, () => startBatchat({ port: flags.chatPort, host: flags.host }));
+    chat = running;
     listeners.push({ close: () => running.close() });
   }
 
@@ -187,17 +187,11 @@ async function main(): Promise<void> {
   router.get('/', () => page);
   serveStaticFiles(router, '/', fileURLToPath(PUBLIC_DIRECTORY));
 
-  let http;
-  try {
-    http = await listenRouter(router, flags.port, flags.host, flags.nodeHttp ? 'node' : 'raw');
-  } catch (error) {
-    console.error(`north-pole: ${describeListenError(error, 'HTTP', flags.port)} (use --port N or PORT=N)`);
-    await chat?.close();
-    process.exit(1);
-  }
+  const httpAddress = { host: flags.host, port: flags.port, portAdvice: 'use --port N or PORT=N' };
+  const http = await listenOrExit(program, httpAddress, () => listenRouter(router, flags.port, flags.host, flags.nodeHttp ? 'node' : 'raw', flags.tls));
   listeners.push(http);
 
-  const base = `http://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${http.port}`;
+  const base = `${flags.tls === undefined ? 'http' : 'https'}://${urlHost(flags.host)}:${http.port}`;
   console.log(`listening on ${base}/ (${stack})`);
   console.log(`  front page         ${base}/`);
   console.log(`  day 19 bird app    ${base}/19/   (ws ${base.replace('http', 'ws')}/19/ws/room/<number>/user/<name>)`);
@@ -207,6 +201,7 @@ async function main(): Promise<void> {
   console.log(`  hello world        ${base}/hello`);
   console.log(`  wire inspector     ${base}/wire/`);
   if (chat !== undefined) console.log(`  BATCHAT (telnet)   ${flags.host} port ${chat.port}`);
+  console.log(`  WebSocket origins  ${flags.allowedOrigins?.join(' ') ?? 'any (restrict with --allowed-origin URL)'}`);
   console.log('Ctrl-C to stop.');
 }
 

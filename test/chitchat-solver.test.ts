@@ -11,6 +11,8 @@ import { createHttpServer, type HttpServer } from '../lib/http/server.ts';
 import { startChitchatStandin, type ChitchatStandin } from '../servers/chitchat-standin/standin.ts';
 import { measureSuccessRate } from '../clients/chitchat/success-rate.ts';
 import { solveChitchat } from '../clients/chitchat/solver.ts';
+import { talk } from '../clients/chitchat/talk.ts';
+import { WebSocketServer as WsServer } from 'ws';
 
 const CHILD_TIMEOUT_MS = 20_000;
 /**
@@ -66,6 +68,32 @@ async function startScriptedService(): Promise<{ url: string; server: HttpServer
   state.url = `http://127.0.0.1:${address.port}`;
   return state;
 }
+
+describe('solver log', () => {
+  test('lines labelled "server:" quote the server verbatim: not cut, not reworded, control characters shown', async () => {
+    const long = `hello! ${'x'.repeat(300)}`;
+    const secretLine = 'congratulations! the solution to this challenge is "s3cr3t"';
+    const server = new WsServer({ port: 0, host: '127.0.0.1' });
+    await once(server, 'listening');
+    server.on('connection', (socket) => {
+      socket.send(long);
+      socket.send('odd \x1b[2Jline\r\nnext');
+      socket.send(secretLine);
+    });
+    try {
+      const lines: string[] = [];
+      const result = await talk(`ws://127.0.0.1:${(server.address() as { port: number }).port}/`, { log: (line) => lines.push(line) });
+      assert.deepEqual(result, { ok: true, secret: 's3cr3t', rounds: 0 });
+      assert.deepEqual(lines.filter((line) => line.includes('server:')), [
+        `  server: ${long}`,
+        '  server: odd ␛[2Jline␍␊next',
+        `  server: ${secretLine}`,
+      ]);
+    } finally {
+      server.close();
+    }
+  });
+});
 
 describe('solver retries', () => {
   test('a failed conversation is reported and followed by a fresh token and a new attempt', async () => {
@@ -149,12 +177,28 @@ describe('npm run chitchat', () => {
     assert.doesNotMatch(refused.output, /attempt 2\/3/);
   });
 
+  test('flags of the in-process stand-in are refused with a remote service, not silently ignored', async () => {
+    const cases: [string[], string][] = [
+      [['--base', standin.url, '--access-token', 'the-right-one', '--rounds', '3'], '--rounds is'],
+      [['--access-token', 'x', '--seed', 's', '--jitter-ms', '5'], '--jitter-ms, --seed are'],
+    ];
+    for (const [args, named] of cases) {
+      const refused = await runCli(args);
+      assert.equal(refused.code, 2, refused.output);
+      assert.equal(refused.output.split('\n')[0], `chitchat: ${named} only for the in-process stand-in (used when neither --base nor --access-token is given)`);
+    }
+  });
+
   test('--help exits 0; a bad flag exits 2 with the reason and the usage', async () => {
     const help = await runCli(['--help']);
     assert.equal(help.code, 0);
     assert.match(help.output, /^Usage: npm run chitchat/);
     const bad = await runCli(['--attempts', 'zero']);
     assert.equal(bad.code, 2);
-    assert.match(bad.output, /^chitchat: --attempts: "zero" is not allowed\n\nUsage:/);
+    assert.match(bad.output, /^chitchat: --attempts must be a whole number from 1 to 100, got "zero"\n\nUsage:/);
+    // The same wording as every other program's number flags.
+    const slow = await runCli(['--time-scale', '1000']);
+    assert.equal(slow.code, 2);
+    assert.match(slow.output, /^chitchat: --time-scale must be a number above 0 and at most 100, got "1000"\n/);
   });
 });

@@ -169,3 +169,12 @@ console.log('ready');`;
     assert.match(running.output().stderr, /demo: still closing after 50 ms/);
   });
 });
+
+describe('printable', () => {
+  test('a peer\'s text is kept as it came except for what a terminal would obey', async () => {
+    const { printable } = await import('../lib/cli.ts');
+    assert.equal(printable('héllo\t"quoted" \\ 😀'), 'héllo\t"quoted" \\ 😀');
+    assert.equal(printable('\x1b[31mred\r\n\x00\x7f'), '␛[31mred␍␊␀␡');
+    assert.equal(printable('a\u009bb\u202ec'), 'a<U+009B>b<U+202E>c');
+  });
+});

@@ -105,6 +105,21 @@ test('identical repeated Content-Length values are accepted', () => {
   assert.equal(requests[0]!.body.toString(), 'abc');
 });
 
+test('a Content-Length with leading zeros is a valid length (RFC 9110 §8.6), also repeated with other padding', () => {
+  const { requests, error } = parseWhole('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0000000000000003\r\nContent-Length: 03\r\n\r\nabc');
+  assert.equal(error, undefined, error?.reason);
+  assert.equal(requests[0]!.body.toString(), 'abc');
+  const zero = parseWhole('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 00000000000000000000\r\n\r\n');
+  assert.equal(zero.error, undefined, zero.error?.reason);
+  assert.equal(zero.requests[0]!.body.length, 0);
+});
+
+test('whitespace after a chunk-size is allowed only before a chunk extension (BWS)', () => {
+  const outcome = assertSplitInvariant('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3 \t;name=value\r\nabc\r\n0\r\n\r\n');
+  assert.equal(outcome.error, undefined, outcome.error?.reason);
+  assert.equal(outcome.requests[0]!.body.toString(), 'abc');
+});
+
 test('a WebSocket upgrade stops the parser and keeps the bytes that follow', () => {
   const parser = new RequestParser();
   const requests = parser.feed(Buffer.from('GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n\r\n\x81\x00', 'latin1'));
@@ -144,6 +159,9 @@ const malformed: [string, string, number, Partial<HttpLimits>?][] = [
   ['chunked not the final coding', `POST / HTTP/1.1\r\n${host}Transfer-Encoding: chunked, gzip\r\n\r\n`, 400],
   ['Transfer-Encoding in HTTP/1.0', 'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
   ['an unknown transfer coding', `POST / HTTP/1.1\r\n${host}Transfer-Encoding: gzip, chunked\r\n\r\n`, 501],
+  ['a space between chunk-size and CRLF (RFC 9112 §7.1)', `POST / HTTP/1.1\r\n${host}Transfer-Encoding: chunked\r\n\r\n1 \r\nX\r\n0\r\n\r\n`, 400],
+  ['a tab between chunk-size and CRLF', `POST / HTTP/1.1\r\n${host}Transfer-Encoding: chunked\r\n\r\n1\t\r\nX\r\n0\r\n\r\n`, 400],
+  ['a Content-Length too large for any number', `POST / HTTP/1.1\r\n${host}Content-Length: 0${'9'.repeat(400)}\r\n\r\n`, 413],
   ['HTTP/2.0 in the request line', `GET / HTTP/2.0\r\n${host}\r\n`, 505],
   ['HTTP/1.2 in the request line', `GET / HTTP/1.2\r\n${host}\r\n`, 505],
 ];

@@ -7,7 +7,7 @@ import { Router } from '../lib/http/router.ts';
 import { json, text } from '../lib/http/responses.ts';
 import { createHttpServer, type HttpServer } from '../lib/http/server.ts';
 import { startHello } from '../servers/hello-http/app.ts';
-import { RawClient, within } from './http-test-helpers.ts';
+import { quietly, RawClient, within } from './http-test-helpers.ts';
 
 const run = promisify(execFile);
 
@@ -60,18 +60,6 @@ async function start(options: Parameters<typeof createHttpServer>[0] = { router 
 after(() => {
   for (const server of servers) server.terminate();
 });
-
-/** Silence the one-line error log that handler failures are expected to produce. */
-async function quietly<T>(work: () => Promise<T>): Promise<{ result: T; logged: string[] }> {
-  const original = console.error;
-  const logged: string[] = [];
-  console.error = (...args: unknown[]) => { logged.push(args.join(' ')); };
-  try {
-    return { result: await work(), logged };
-  } finally {
-    console.error = original;
-  }
-}
 
 test('curl: GET, HEAD, POST and connection reuse against the raw server', async () => {
   const { url } = await start();

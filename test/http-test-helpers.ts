@@ -126,3 +126,15 @@ export function seededRandom(seed: number): () => number {
     return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Run `work` with console.error captured, so expected failure logs neither clutter the output nor go unchecked. */
+export async function quietly<T>(work: () => Promise<T>): Promise<{ result: T; logged: string[] }> {
+  const original = console.error;
+  const logged: string[] = [];
+  console.error = (...args: unknown[]) => { logged.push(args.join(' ')); };
+  try {
+    return { result: await work(), logged };
+  } finally {
+    console.error = original;
+  }
+}

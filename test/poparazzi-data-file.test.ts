@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runPoparazziClient } from '../clients/poparazzi/client.ts';
+import { runProgram } from './helpers/program.ts';
 import { DataFileError, loadViewCounts, saveViewCounts } from '../servers/poparazzi/data-file.ts';
 import { startPoparazzi } from '../servers/poparazzi/server.ts';
 
@@ -144,5 +145,29 @@ describe('Poparazzi data file', () => {
     child.kill('SIGTERM');
     assert.equal(await exitOf(child), 0);
     assert.equal(loadViewCounts(path).get(POST_B), 1);
+  });
+
+  test('a data file in a folder that does not exist is refused at start: exit 1, one line', async () => {
+    const path = join(directory, 'no-such-folder', 'views.json');
+    assert.throws(() => loadViewCounts(path), (error: unknown) => error instanceof DataFileError && /folder .*no-such-folder does not exist/.test(error.message));
+    const running = runProgram('servers/poparazzi/main.ts', ['--port', '0', '--data', path]);
+    assert.equal(await running.exited, 1);
+    assert.equal(running.stderr(), `poparazzi: data file ${path}: its folder ${join(directory, 'no-such-folder')} does not exist; refusing to start, as every save would fail (create the folder or choose another path)\n`);
+    assert.equal(existsSync(join(directory, 'no-such-folder')), false);
+  });
+
+  test('a final save that fails on SIGTERM exits 1 and says the counts were not saved', async () => {
+    const folder = join(directory, 'vanishing');
+    await mkdir(folder);
+    const path = join(folder, 'views.json');
+    const running = runProgram('servers/poparazzi/main.ts', ['--port', '0', '--data', path, '--save-interval', '600000']);
+    const banner = await running.printed(/ws:\/\/127\.0\.0\.1:\d+/);
+    const url = /ws:\/\/(127\.0\.0\.1:\d+)/.exec(banner)![1];
+    const result = await runPoparazziClient({ url: `http://${url}`, viewCounts: { [POST_B]: 1 }, timeoutMs: WAIT_MS });
+    assert.equal(result.ok, true, result.failure);
+    await rm(folder, { recursive: true });
+    running.child.kill('SIGTERM');
+    assert.equal(await running.exited, 1);
+    assert.match(running.stderr(), new RegExp(`poparazzi: shutdown failed: view counts not saved to ${path.replaceAll('.', '\\.')}: ENOENT`));
   });
 });

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { runPoparazziClient } from '../clients/poparazzi/client.ts';
 import { connect, type WebSocketConnection } from '../lib/websocket/index.ts';
 import { startPoparazzi, type RunningPoparazzi } from '../servers/poparazzi/server.ts';
+import { runProgram } from './helpers/program.ts';
 
 const WAIT_MS = 5000;
 const DOCUMENT_USER = '2eed7a98-9f12-4d26-ad0f-a1f009b8e15b';
@@ -308,5 +309,35 @@ describe('Poparazzi stream', () => {
     const result = await runPoparazziClient({ url: server.url, token: '00000000-0000-4000-8000-000000000000', timeoutMs: WAIT_MS });
     assert.equal(result.ok, false);
     assert.match(result.failure!, /authentication refused/);
+  });
+});
+
+describe('npm run poparazzi -- --no-sessions', () => {
+  test('neither the banner nor the index page advertises POST /sessions, and it is not served', async () => {
+    const running = runProgram('servers/poparazzi/main.ts', ['--port', '0', '--no-sessions']);
+    const banner = await running.printed(/ws:\/\/127\.0\.0\.1:\d+\//);
+    try {
+      assert.doesNotMatch(banner, /POST/);
+      const base = `http://${/ws:\/\/(127\.0\.0\.1:\d+)/.exec(banner)![1]}`;
+      const page = await (await fetch(`${base}/`)).text();
+      assert.doesNotMatch(page, /sessions/);
+      assert.equal((await fetch(`${base}/sessions`, { method: 'POST' })).status, 404);
+    } finally {
+      running.child.kill('SIGTERM');
+      assert.equal(await running.exited, 0);
+    }
+  });
+
+  test('without it, the banner and the index page show where tokens come from', async () => {
+    const running = runProgram('servers/poparazzi/main.ts', ['--port', '0']);
+    const banner = await running.printed(/ws:\/\/127\.0\.0\.1:\d+\//);
+    try {
+      assert.match(banner, /POST http:\/\/127\.0\.0\.1:\d+\/sessions/);
+      const base = `http://${/ws:\/\/(127\.0\.0\.1:\d+)/.exec(banner)![1]}`;
+      assert.match(await (await fetch(`${base}/`)).text(), /POST \/sessions/);
+    } finally {
+      running.child.kill('SIGTERM');
+      assert.equal(await running.exited, 0);
+    }
   });
 });

@@ -12,6 +12,7 @@ import { acceptWebSocket, type WebSocketConnection } from '../lib/websocket/inde
 import { runTeamManager, type TeamManagerRun } from '../clients/teams/runtime.ts';
 import { FAULT_NAMES } from '../servers/teams-standin/faults.ts';
 import { startTeamsStandin, type Summary, type TeamsStandinOptions } from '../servers/teams-standin/standin.ts';
+import { runProgram } from './helpers/program.ts';
 import { until } from './helpers/wait.ts';
 
 interface Outcome {
@@ -160,4 +161,12 @@ test('npm run teams -- --help explains itself; a bad option is a usage error', a
   const [badCode] = await once(bad, 'exit');
   assert.equal(badCode, 2);
   assert.match(errors, /--url must be a ws:\/\//);
+});
+
+test('npm run teams -- --url …: flags of the in-process stand-in are refused, not silently ignored', async () => {
+  for (const [flags, named] of [[['--teams', '5'], '--teams'], [['--seed', '2', '--faults', 'none'], '--seed, --faults'], [['--duration', '5', '--time-scale', '10'], '--duration, --time-scale']] as const) {
+    const refused = runProgram('clients/teams/main.ts', ['--url', 'ws://127.0.0.1:9/global', ...flags]);
+    assert.equal(await refused.exited, 2, refused.stderr());
+    assert.equal(refused.stderr().split('\n')[0], `teams: ${named} ${named.includes(',') ? 'are' : 'is'} only for the in-process stand-in (used when no --url is given)`);
+  }
 });

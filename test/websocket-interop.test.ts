@@ -3,19 +3,17 @@
 // our own client against our own server over ws:// and over wss:// with a certificate made at test time.
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket as WsClient } from 'ws';
 import { acceptWebSocket, connect, WebSocketServer, type WebSocketConnection } from '../lib/websocket/index.ts';
 import { echo, startEchoServer, type EchoServer } from '../servers/echo/server.ts';
 import { closed, nextMessage } from './helpers/wait.ts';
+import { makeTestCertificate, OPENSSL_MISSING } from './helpers/certificate.ts';
 
 let echoServer: EchoServer;
 
@@ -170,24 +168,11 @@ describe('our client against our server', () => {
     }
   });
 
-  test('over wss:// with a self-signed certificate made by openssl', async (context) => {
-    let hasOpenssl = true;
-    try {
-      execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    } catch {
-      hasOpenssl = false;
-    }
-    if (!hasOpenssl) {
-      context.skip('openssl is not installed: apt-get install openssl to run the wss:// test');
-      return;
-    }
-    const directory = mkdtempSync(join(tmpdir(), 'handrolled-wss-'));
-    const keyPath = join(directory, 'key.pem');
-    const certPath = join(directory, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-subj', '/CN=localhost', '-days', '1'], { stdio: 'ignore' });
-    const cert = readFileSync(certPath);
+  test('over wss:// with a self-signed certificate made by openssl', { skip: OPENSSL_MISSING }, async () => {
+    const certificate = makeTestCertificate();
+    const { cert, key } = certificate;
     const tracker = new WebSocketServer();
-    const server = createHttpsServer({ key: readFileSync(keyPath), cert });
+    const server = createHttpsServer({ key, cert });
     server.on('upgrade', (request, socket, head) => {
       const connection = acceptWebSocket(request, socket, head);
       if (!connection) return;
@@ -213,7 +198,7 @@ describe('our client against our server', () => {
       await tracker.closeAll();
       server.close();
       server.closeAllConnections();
-      rmSync(directory, { recursive: true, force: true });
+      certificate.remove();
     }
   });
 });

@@ -7,8 +7,10 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { closeCodeName, exitStatusForClose, formatClose, formatMessage, parseCommand, parseHeader } from '../clients/wscat/commands.ts';
+import { WebSocketServer as WsServer } from 'ws';
+import { closeCodeName, exitStatusForClose, formatClose, formatControlFrame, formatMessage, parseCommand, parseHeader } from '../clients/wscat/commands.ts';
 import { startEchoServer, type EchoServer } from '../servers/echo/server.ts';
+import { runProgram } from './helpers/program.ts';
 
 const MAIN = fileURLToPath(new URL('../clients/wscat/main.ts', import.meta.url));
 
@@ -44,8 +46,21 @@ describe('wscat commands and display', () => {
 
   test('messages: text as is, binary as length and hex, long binary cut', () => {
     assert.equal(formatMessage(Buffer.from('héllo'), false), '< héllo');
-    assert.equal(formatMessage(Buffer.from([0, 1, 255]), true), '< binary (3 bytes): 0001ff');
-    assert.match(formatMessage(Buffer.alloc(300), true), /^< binary \(300 bytes\): (00){256} … \(44 more bytes\)$/);
+    assert.equal(formatMessage(Buffer.from([0, 1, 255]), true), '<[binary] 3 bytes: 0001ff');
+    assert.match(formatMessage(Buffer.alloc(300), true), /^<\[binary\] 300 bytes: (00){256} … \(44 more bytes\)$/);
+  });
+
+  test('control frames have their own marker, which no text message can produce', () => {
+    assert.equal(formatControlFrame('pong', Buffer.from('marco')), '<[pong] marco');
+    assert.equal(formatControlFrame('ping', Buffer.alloc(0)), '<[ping]');
+    assert.equal(formatMessage(Buffer.from('[pong] marco'), false), '< [pong] marco');
+    // A line break in a text message continues indented, so the next line cannot pass for a marker.
+    assert.equal(formatMessage(Buffer.from('one\n<[pong] forged'), false), '< one\n  <[pong] forged');
+  });
+
+  test('terminal control characters in what the server sends are shown, not obeyed', () => {
+    assert.equal(formatMessage(Buffer.from('a\x1b[2Jb\rc\x07'), false), '< a␛[2Jb␍c␇');
+    assert.equal(formatControlFrame('pong', Buffer.from('\x1b]0;title\x07')), '<[pong] ␛]0;title␇');
   });
 
   test('close codes are shown with their names; exit status 0 only for a normal clean close', () => {
@@ -90,7 +105,7 @@ describe('wscat against the echo server', () => {
   test('each line is sent, each echo printed; /binary and /ping; end of input closes with 1000 and exit 0', async () => {
     const result = await runWscat([`ws://127.0.0.1:${echoServer.port}/`], 'hello\n/binary 00ff10\n/ping marco\nsecond line\n//slash\n');
     assert.equal(result.status, 0, result.stderr);
-    assert.deepEqual(result.stdout.trim().split('\n'), ['< hello', '< binary (3 bytes): 00ff10', '< pong marco', '< second line', '< /slash']);
+    assert.deepEqual(result.stdout.trim().split('\n'), ['< hello', '<[binary] 3 bytes: 00ff10', '<[pong] marco', '< second line', '< /slash']);
     assert.match(result.stderr, /\* connected to ws:\/\/127\.0\.0\.1/);
     assert.match(result.stderr, /\* closed: 1000 Normal/);
   });
@@ -101,15 +116,15 @@ describe('wscat against the echo server', () => {
     assert.equal(result.status, 0, 'the user asked for this close');
   });
 
-  test('a refused handshake shows the HTTP status and exits nonzero', async () => {
+  test('a refused handshake shows the HTTP status and the server\'s reason, and exits nonzero', async () => {
     // A plain HTTP server that refuses every upgrade with 403.
-    const server = createServer((socket) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n'));
+    const server = createServer((socket) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 19\r\n\r\norigin not allowed\n'));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     try {
       const result = await runWscat([`ws://127.0.0.1:${(server.address() as { port: number }).port}/`], '');
       assert.equal(result.status, 1);
-      assert.match(result.stderr, /handshake failed: the server answered HTTP 403 Forbidden/);
+      assert.match(result.stderr, /handshake failed: server refused: 403 Forbidden — origin not allowed\n/);
     } finally {
       server.close();
     }
@@ -129,5 +144,31 @@ describe('wscat against the echo server', () => {
     assert.match(result.stderr, /1006 is not a close code that may be sent/);
     assert.equal(result.stdout.trim(), '< after');
     assert.equal(result.status, 0);
+  });
+});
+
+describe('wscat and control frames from the server', () => {
+  test('a ping frame, a pong frame and a text message "pong" are told apart; --help explains the markers', async () => {
+    const server = new WsServer({ port: 0, host: '127.0.0.1' });
+    await once(server, 'listening');
+    server.on('connection', (socket) => {
+      socket.ping('hi');
+      socket.pong('unasked');
+      socket.send('pong');
+      socket.send('[pong] fake');
+      socket.close(4000, 'bye');
+    });
+    try {
+      // stdin stays open: the server ends the conversation.
+      const running = runProgram('clients/wscat/main.ts', [`ws://127.0.0.1:${(server.address() as { port: number }).port}/`], { stdin: 'pipe' });
+      assert.equal(await running.exited, 1, running.stderr());
+      assert.deepEqual(running.stdout().trim().split('\n'), ['<[ping] hi', '<[pong] unasked', '< pong', '< [pong] fake']);
+      assert.match(running.stderr(), /\* closed: 4000 \(private use\) "bye"/);
+    } finally {
+      server.close();
+    }
+    const help = runProgram('clients/wscat/main.ts', ['--help']);
+    assert.equal(await help.exited, 0);
+    for (const marker of ['< ', '<[binary]', '<[ping]', '<[pong]', '* closed:']) assert.ok(help.stdout().includes(marker), `--help explains ${marker}`);
   });
 });

@@ -2,7 +2,7 @@
 // `npm run chitchat -- --base https://hackattic.com --access-token T` solves the real challenge.
 // Exit code 0 when the solve endpoint accepted the secret, 1 when it did not, 2 for bad usage.
 
-import { numberFlag, onShutdown, parseFlags, usageError, type Program } from '../../lib/cli.ts';
+import { interruptedExitCode, numberFlag, onShutdown, parseFlags, printable, refuseFlags, urlFlag, usageError, wholeNumberFlag, type Program } from '../../lib/cli.ts';
 import { DEFAULT_ROUNDS, startChitchatStandin, type ChitchatStandin } from '../../servers/chitchat-standin/standin.ts';
 import { solveChitchat } from './solver.ts';
 
@@ -22,20 +22,12 @@ Options:
   --attempts N         conversations to try before giving up (default 3)
   --time-scale X       the stand-in's time scale (default 1; must match the stand-in's --time-scale)
 
-Only for the in-process stand-in:
+Only for the in-process stand-in (refused with --base or --access-token):
   --rounds N           correct answers before the secret (default ${DEFAULT_ROUNDS})
   --jitter-ms N        deliver each ping up to N ms early or late (default 0)
   --seed TEXT          reproducible intervals and secret
   --help               show this help`,
 };
-
-/** A number `isAllowed` accepts (NaN never is). Tests expect this wording: `--attempts: "zero" is not allowed`. */
-function limitedNumberFlag(name: string, text: string | undefined, isAllowed: (number: number) => boolean): number | undefined {
-  if (text === undefined) return undefined;
-  const number = Number(text);
-  if (text.trim() === '' || !isAllowed(number)) usageError(program, `--${name}: "${text}" is not allowed`);
-  return number;
-}
 
 const { values: flags } = parseFlags(program, {
   base: { type: 'string' },
@@ -47,20 +39,18 @@ const { values: flags } = parseFlags(program, {
   seed: { type: 'string' },
 });
 
-const attempts = limitedNumberFlag('attempts', flags.attempts, (number) => Number.isInteger(number) && number >= 1 && number <= 100) ?? 3;
-const timeScale = limitedNumberFlag('time-scale', flags['time-scale'], (number) => number > 0 && number <= 100) ?? 1;
+const attempts = wholeNumberFlag(program, '--attempts', flags.attempts, 1, 100) ?? 3;
+const timeScale = numberFlag(program, '--time-scale', flags['time-scale']) ?? 1;
+if (timeScale <= 0 || timeScale > 100) usageError(program, `--time-scale must be a number above 0 and at most 100, got "${flags['time-scale']}"`);
 const remote = flags.base !== undefined || flags['access-token'] !== undefined;
+// A remote service has its own rounds and intervals: ignoring these flags would mislead.
+if (remote) refuseFlags(program, flags, ['rounds', 'jitter-ms', 'seed'], 'the in-process stand-in (used when neither --base nor --access-token is given)');
 
 let standin: ChitchatStandin | undefined;
 let base: string;
 let accessToken: string;
 if (remote) {
-  base = flags.base ?? HACKATTIC;
-  try {
-    new URL(base);
-  } catch {
-    usageError(program, `--base must be a URL such as ${HACKATTIC}, got "${base}"`);
-  }
+  base = urlFlag(program, '--base', flags.base ?? HACKATTIC, ['http:', 'https:']);
   accessToken = flags['access-token'] ?? process.env.HACKATTIC_ACCESS_TOKEN ?? '';
   if (accessToken === '') usageError(program, 'an access token is needed: --access-token T or HACKATTIC_ACCESS_TOKEN');
 } else {
@@ -83,13 +73,13 @@ if (remote) {
 onShutdown(program, async (signal) => {
   console.log(`\n${signal}: giving up`);
   await standin?.close();
-}, { exitCode: () => 130 });
+}, { exitCode: interruptedExitCode });
 
 const result = await solveChitchat({ base, accessToken, attempts, timeScale, log: (line) => console.log(line) });
 await standin?.close();
 if (result.ok) {
-  console.log(`solved: the secret "${result.secret}" was accepted`);
+  console.log(`solved: the secret "${printable(result.secret ?? '')}" was accepted`);
 } else {
-  console.log(result.secret === undefined ? `not solved after ${attempts} attempt(s)` : `the secret "${result.secret}" was not accepted`);
+  console.log(result.secret === undefined ? `not solved after ${attempts} attempt(s)` : `the secret "${printable(result.secret)}" was not accepted`);
 }
 process.exitCode = result.ok ? 0 : 1;

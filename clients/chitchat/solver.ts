@@ -2,6 +2,7 @@
 // conversation fails (missed beat, wrong answer, dropped socket), start over with a fresh token,
 // a bounded number of times.
 
+import { printable } from '../../lib/cli.ts';
 import { ApiError, fetchProblemToken, submitSecret, webSocketUrl, type SolveVerdict } from './hackattic-api.ts';
 import { talk } from './talk.ts';
 
@@ -47,10 +48,10 @@ export async function solveChitchat(options: SolveOptions): Promise<SolveResult>
       log(`attempt ${attempt}/${attempts} failed: ${result.reason}`);
       continue;
     }
-    log(`secret after ${result.rounds} rounds: ${result.secret}`);
+    log(`secret after ${result.rounds} rounds: ${printable(result.secret)}`);
     try {
       const verdict = await submitSecret(options.base, options.accessToken, result.secret);
-      log(`solve endpoint answered ${verdict.status}: ${verdict.body}`);
+      log(`solve endpoint answered ${verdict.status}: ${printable(verdict.body)}`);
       return { ok: verdict.passed, secret: result.secret, verdict, failures };
     } catch (error) {
       failures.push((error as Error).message);

@@ -1,52 +1,43 @@
 // `node --import tsx clients/chitchat/success-rate-main.ts --runs 50 --jitter-ms 50`: the solver's
 // success rate over many seeded conversations run at once against a jittery in-process stand-in.
 
-import { parseArgs } from 'node:util';
+import { numberFlag, parseFlags, positiveNumberFlag, usageError, wholeNumberFlag, type Program } from '../../lib/cli.ts';
 import { measureSuccessRate } from './success-rate.ts';
 
-const USAGE = `Usage: node --import tsx clients/chitchat/success-rate-main.ts [options]
+const program: Program = {
+  name: 'success-rate',
+  usage: `Usage: node --import tsx clients/chitchat/success-rate-main.ts [options]
 
   --runs N          conversations, all at once, one attempt each (default 50)
   --time-scale X    the stand-in's time scale (default 0.1)
   --jitter-ms N     each ping up to N service ms early or late (default 50: 10% of the smallest gap)
   --rounds N        correct answers needed per conversation (default 12)
   --seed TEXT       the stand-in's seed (default "success-rate")
-  --help            show this help
-`;
+  --help            show this help`,
+};
 
-const { values: flags } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '50' },
-    'time-scale': { type: 'string', default: '0.1' },
-    'jitter-ms': { type: 'string', default: '50' },
-    rounds: { type: 'string', default: '12' },
-    seed: { type: 'string', default: 'success-rate' },
-    help: { type: 'boolean', short: 'h' },
-  },
+const { values: flags } = parseFlags(program, {
+  runs: { type: 'string' },
+  'time-scale': { type: 'string' },
+  'jitter-ms': { type: 'string' },
+  rounds: { type: 'string' },
+  seed: { type: 'string', default: 'success-rate' },
 });
-if (flags.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
+// Only the syntax of the stand-in's settings is checked here: the stand-in refuses out-of-range values itself.
 const options = {
-  runs: Number(flags.runs),
-  timeScale: Number(flags['time-scale']),
-  jitterMs: Number(flags['jitter-ms']),
-  rounds: Number(flags.rounds),
+  runs: wholeNumberFlag(program, '--runs', flags.runs, 1, 1000) ?? 50,
+  timeScale: positiveNumberFlag(program, '--time-scale', flags['time-scale']) ?? 0.1,
+  jitterMs: numberFlag(program, '--jitter-ms', flags['jitter-ms']) ?? 50,
+  rounds: numberFlag(program, '--rounds', flags.rounds) ?? 12,
   seed: flags.seed,
 };
-if (!Number.isInteger(options.runs) || options.runs < 1 || options.runs > 1000) {
-  process.stderr.write(`--runs must be a whole number from 1 to 1000\n\n${USAGE}`);
-  process.exit(2);
-}
 
 const started = performance.now();
 let rate;
 try {
   rate = await measureSuccessRate(options);
 } catch (error) {
-  process.stderr.write(`success-rate: ${(error as Error).message}\n`);
-  process.exit(2);
+  usageError(program, (error as Error).message);
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 console.log(`${rate.passed}/${rate.runs} conversations solved (${((100 * rate.passed) / rate.runs).toFixed(1)}%) — ` +

@@ -3,6 +3,7 @@
 // line is written on a later turn of the event loop, so a slow terminal never delays an answer.
 
 import { performance } from 'node:perf_hooks';
+import { printable } from '../../lib/cli.ts';
 import { connect, HandshakeError, type WebSocketConnection } from '../../lib/websocket/index.ts';
 import { PingAnswerer, type ServerLine } from './answerer.ts';
 
@@ -59,7 +60,8 @@ function converse(connection: WebSocketConnection, answerer: PingAnswerer, timeS
         later(() => log(`  server sent ${data.length} bytes of binary; ignored`));
         return;
       }
-      const line = answerer.read(data.toString('utf8'), now);
+      const text = data.toString('utf8');
+      const line = answerer.read(text, now);
       if (line.kind === 'ping') connection.send(String(line.answer)); // before anything else
       watchSilence();
       if (line.kind === 'good') rounds++;
@@ -67,7 +69,7 @@ function converse(connection: WebSocketConnection, answerer: PingAnswerer, timeS
         secret = line.secret;
         connection.close(1000, 'thanks');
       }
-      if (line.kind === 'failure') failure = line.text;
+      if (line.kind === 'failure') failure = printable(line.text);
       later(() => {
         if (line.kind === 'ping') {
           if (unjudged !== undefined) log(`${unjudged}  (no verdict)`);
@@ -81,7 +83,8 @@ function converse(connection: WebSocketConnection, answerer: PingAnswerer, timeS
         }
         if (unjudged !== undefined) log(unjudged);
         unjudged = undefined;
-        log(`  server: ${describeOther(line)}`);
+        // Verbatim, whatever kind of line it was: the log is evidence of what the server said.
+        log(`  server: ${printable(text)}`);
       });
     });
     connection.on('error', () => {}); // every failure also ends in 'close', which is reported below
@@ -90,7 +93,7 @@ function converse(connection: WebSocketConnection, answerer: PingAnswerer, timeS
       later(() => {
         if (unjudged !== undefined) log(unjudged);
         if (secret !== undefined) return resolve({ ok: true, secret, rounds });
-        const closing = `connection closed (${code}${reason ? ` ${reason}` : ''})`;
+        const closing = `connection closed (${code}${reason ? ` ${printable(reason)}` : ''})`;
         resolve({ ok: false, reason: failure !== undefined ? `${failure} — ${closing}` : `${closing} before the secret arrived` });
       });
     });
@@ -102,19 +105,6 @@ function describePing(line: Extract<ServerLine, { kind: 'ping' }>): string {
   const sign = offBy >= 0 ? '+' : '−';
   return `  round ${String(line.round).padStart(2)}: ${line.sincePreviousMs.toFixed(1).padStart(6)} ms since the last ping, ` +
     `${line.measuredMs.toFixed(1).padStart(6)} by the schedule (${sign}${Math.abs(offBy).toFixed(1)}) → answered ${String(line.answer).padStart(4)}`;
-}
-
-function describeOther(line: ServerLine): string {
-  switch (line.kind) {
-    case 'secret':
-      return `congratulations! secret "${line.secret}"`;
-    case 'hello':
-    case 'failure':
-    case 'other':
-      return line.text.length > 200 ? `${line.text.slice(0, 200)}…` : line.text;
-    default:
-      return line.kind;
-  }
 }
 
 function handshakeFailure(error: unknown): string {

@@ -1,7 +1,7 @@
 // `npm run poparazzi-client -- --url http://127.0.0.1:8000`: a demo client for the Poparazzi stream.
 // Gets a session, authenticates, sends a state, reports views and prints every message both ways.
 
-import { parseFlags, usageError, wholeNumberFlag, type Program } from '../../lib/cli.ts';
+import { parseFlags, urlFlag, usageError, wholeNumberFlag, type Program } from '../../lib/cli.ts';
 import { runPoparazziClient } from './client.ts';
 
 const program: Program = {
@@ -50,11 +50,7 @@ function parseViews(specs: string[] | undefined): Record<string, number> | undef
 }
 
 const timeoutMs = wholeNumberFlag(program, '--timeout', values.timeout, 1) ?? 10_000;
-try {
-  new URL(values.url);
-} catch {
-  usageError(program, `--url is not a URL: ${JSON.stringify(values.url)}`);
-}
+urlFlag(program, '--url', values.url, ['http:', 'https:', 'ws:', 'wss:']);
 
 try {
   const result = await runPoparazziClient({

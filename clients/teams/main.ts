@@ -2,11 +2,10 @@
 // starts the Global/Team API stand-in in this process, runs against it and prints the stand-in's verdict.
 // Exit code: 0 after goodbye (and a clean verdict from an in-process stand-in), 1 otherwise, 2 on bad usage.
 
-import { numberFlag, onShutdownSignal, parseFlags, positiveNumberFlag, usageError, type Program } from '../../lib/cli.ts';
+import { interruptedExitCode, numberFlag, onShutdownSignal, parseFlags, positiveNumberFlag, refuseFlags, urlFlag, usageError, type Program, type ShutdownSignal } from '../../lib/cli.ts';
 import { startTeamsStandin, formatSummary, type TeamsStandin } from '../../servers/teams-standin/standin.ts';
 import type { LogLevel } from './manager.ts';
 import { runTeamManager, type Logger } from './runtime.ts';
-import { isWebSocketUrl } from './wire.ts';
 
 const program: Program = {
   name: 'teams',
@@ -26,7 +25,7 @@ counts, and closes everything on goodbye.
   --quiet                only warnings and errors
   -h, --help             this text
 
-In-process stand-in (only without --url):
+In-process stand-in (refused with --url):
   --teams N              teams that join during the run (default 20)
   --seed N               scenario seed (default 1)
   --duration SECONDS     scenario length in virtual seconds (default 30)
@@ -55,6 +54,10 @@ const log: Logger = (level, text) => {
   else console.log(line);
 };
 
+if (values.url !== undefined) urlFlag(program, '--url', values.url, ['ws:', 'wss:', 'http:', 'https:']);
+// A remote Global API plays its own scenario: ignoring these flags would mislead.
+if (values.url !== undefined) refuseFlags(program, values, ['teams', 'seed', 'duration', 'time-scale', 'faults'], 'the in-process stand-in (used when no --url is given)');
+
 let standin: TeamsStandin | undefined;
 let globalUrl = values.url;
 if (globalUrl === undefined) {
@@ -74,8 +77,6 @@ if (globalUrl === undefined) {
   }
   globalUrl = standin.globalUrl;
   console.log(`[stand-in] listening; Global API at ${globalUrl}`);
-} else if (!isWebSocketUrl(globalUrl)) {
-  usageError(program, `--url must be a ws://, wss://, http:// or https:// URL, not "${globalUrl}"`);
 }
 
 const run = runTeamManager({
@@ -85,7 +86,7 @@ const run = runTeamManager({
 });
 
 // The run decides what a signal means: the first closes every connection, a second stops waiting.
-let signalled: NodeJS.Signals | undefined;
+let signalled: ShutdownSignal | undefined;
 onShutdownSignal((signal) => {
   log('info', `${signal}: closing every connection${signalled ? ' now' : ''}`);
   signalled = signal;
@@ -93,7 +94,7 @@ onShutdownSignal((signal) => {
 });
 
 let exitCode = await run.done;
-if (signalled) exitCode = signalled === 'SIGINT' ? 130 : 143;
+if (signalled) exitCode = interruptedExitCode(signalled);
 if (standin !== undefined) {
   // The stand-in finishes once the client has closed everything; when stopped early, it is closed here.
   const summary = signalled ? standin.summary() : await standin.done;

@@ -1,6 +1,7 @@
 // What the wscat user types and what wscat prints, as pure functions (no sockets, no terminal):
 // the /commands, the `--header "Name: value"` syntax, and how messages and close codes are shown.
 
+import { printable } from '../../lib/cli.ts';
 import { CloseCode, isWireCloseCode } from '../../lib/websocket/index.ts';
 
 export type Command =
@@ -75,12 +76,29 @@ export function parseHeader(text: string): [string, string] | string {
 /** Most bytes of a binary message shown in hex; the length is always shown in full. */
 const MAX_HEX_BYTES = 256;
 
+/**
+ * Each kind of thing received has its own marker, so nothing a server sends can pass for something
+ * else: a text message always starts "< " (with a space) and continues indented, never "<[".
+ */
+export const RECEIVED_MARKERS_HELP = `What is printed on stdout:
+  < text                   a text message (its further lines are indented by two spaces)
+  <[binary] N bytes: hex   a binary message
+  <[ping] payload          a ping frame from the server (wscat answers it with a pong)
+  <[pong] payload          a pong frame (the answer to /ping, or one the server sent unasked)
+and on stderr, "* connected", "* error: …" and "* closed: CODE Name "reason"" for the close frame.
+Control characters are shown as symbols (ESC as ␛, CR as ␍), never passed to the terminal.`;
+
 /** A received message as printed: text as it is, binary as its length and hex. */
 export function formatMessage(data: Buffer, isBinary: boolean): string {
-  if (!isBinary) return `< ${data.toString('utf8')}`;
+  if (!isBinary) return `< ${data.toString('utf8').split('\n').map(printable).join('\n  ')}`;
   const shown = data.subarray(0, MAX_HEX_BYTES).toString('hex');
   const more = data.length > MAX_HEX_BYTES ? ` … (${data.length - MAX_HEX_BYTES} more bytes)` : '';
-  return `< binary (${data.length} ${data.length === 1 ? 'byte' : 'bytes'}): ${shown}${more}`;
+  return `<[binary] ${data.length} ${data.length === 1 ? 'byte' : 'bytes'}: ${shown}${more}`;
+}
+
+/** A received ping or pong frame: its own marker, then the payload (at most 125 bytes) as text. */
+export function formatControlFrame(kind: 'ping' | 'pong', payload: Buffer): string {
+  return `<[${kind}]${payload.length > 0 ? ` ${printable(payload.toString('utf8'))}` : ''}`;
 }
 
 const CLOSE_CODE_NAMES = new Map<number, string>(Object.entries(CloseCode).map(([name, code]) => [code, name]));
@@ -95,7 +113,7 @@ export function closeCodeName(code: number): string {
 }
 
 export function formatClose(code: number, reason: string, wasClean: boolean): string {
-  const reasonText = reason === '' ? '' : ` "${reason}"`;
+  const reasonText = reason === '' ? '' : ` "${printable(reason)}"`;
   return `* closed: ${closeCodeName(code)}${reasonText}${wasClean ? '' : ' (no clean close handshake)'}`;
 }
 

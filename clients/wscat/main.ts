@@ -1,8 +1,8 @@
 // `npm run wscat -- URL`: an interactive WebSocket client for the terminal (like the npm wscat),
 // built on lib/websocket: each typed line is sent, each message received is printed.
 
-import { onShutdownSignal, parseFlags, positiveNumberFlag, usageError, type Program } from '../../lib/cli.ts';
-import { parseHeader } from './commands.ts';
+import { onShutdownSignal, parseFlags, positiveNumberFlag, urlFlag, usageError, type Program } from '../../lib/cli.ts';
+import { parseHeader, RECEIVED_MARKERS_HELP } from './commands.ts';
 import { startSession } from './session.ts';
 
 const program: Program = {
@@ -22,6 +22,7 @@ Options:
   -h, --help               show this help
 
 Commands once connected: /ping [text], /close [code] [reason], /binary <hex>, /help.
+${RECEIVED_MARKERS_HELP}
 Ctrl-D (end of input) or Ctrl-C closes with 1000; a second Ctrl-C cuts the connection.
 Exit status: 0 after a normal close (1000/1001, or any /close you typed), 1 after a failed handshake
 or any other close, 2 for bad usage.`,
@@ -35,6 +36,7 @@ const { values, positionals } = parseFlags(program, {
   trace: { type: 'boolean' },
 }, { allowPositionals: true });
 if (positionals.length !== 1) usageError(program, positionals.length === 0 ? 'a URL is needed' : 'only one URL, please');
+const url = urlFlag(program, 'URL', positionals[0]!, ['ws:', 'wss:', 'http:', 'https:']);
 
 const headers: Record<string, string> = {};
 for (const text of values.header ?? []) {
@@ -45,7 +47,7 @@ for (const text of values.header ?? []) {
 const handshakeTimeoutMs = positiveNumberFlag(program, '--timeout', values.timeout);
 
 const session = startSession({
-  url: positionals[0],
+  url,
   protocols: values.protocol ?? [],
   headers,
   insecure: values.insecure ?? false,

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { connect, HandshakeError, type ConnectOptions, type WebSocketConnection } from '../../lib/websocket/index.ts';
 import { formatWireEvent } from '../../lib/websocket/wire-format.ts';
-import { COMMANDS_HELP, exitStatusForClose, formatClose, formatMessage, parseCommand } from './commands.ts';
+import { COMMANDS_HELP, exitStatusForClose, formatClose, formatControlFrame, formatMessage, parseCommand } from './commands.ts';
 
 export interface SessionOptions {
   url: string;
@@ -58,11 +58,8 @@ export function startSession(options: SessionOptions): Session {
       run(opened, options, say, finish);
     },
     (error: unknown) => {
-      if (error instanceof HandshakeError && error.statusCode !== undefined && error.statusCode !== 101) {
-        say(`* handshake failed: the server answered HTTP ${error.statusCode}${error.response?.statusText ? ` ${error.response.statusText}` : ''}`);
-      } else {
-        say(`* handshake failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      // A refusal's message carries the status and the server's reason: "server refused: 403 Forbidden — origin not allowed".
+      say(`* handshake failed: ${error instanceof Error ? error.message : String(error)}`);
       finish(1);
     },
   );
@@ -86,7 +83,8 @@ function run(connection: WebSocketConnection, options: SessionOptions, say: (lin
   let closedByUser = false;
 
   connection.on('message', (data, isBinary) => options.output.write(formatMessage(data, isBinary) + '\n'));
-  connection.on('pong', (payload) => options.output.write(`< pong${payload.length > 0 ? ` ${payload.toString()}` : ''}\n`));
+  connection.on('ping', (payload) => options.output.write(formatControlFrame('ping', payload) + '\n'));
+  connection.on('pong', (payload) => options.output.write(formatControlFrame('pong', payload) + '\n'));
   connection.on('error', (error) => say(`* error: ${error.message}`));
   connection.on('close', (code, reason, wasClean) => {
     say(formatClose(code, reason, wasClean));

@@ -33,12 +33,19 @@ export interface HttpTimeouts {
   requestTimeoutMs: number;
   /** A keep-alive connection with nothing in flight is closed after this many idle ms. */
   keepAliveTimeoutMs: number;
+  /**
+   * A connection whose response bytes make no progress to the client for this many ms is destroyed. A slow
+   * client that keeps reading is never cut off; one that stopped reading does not hold its response forever.
+   */
+  sendTimeoutMs: number;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+export const DEFAULT_SEND_TIMEOUT_MS = 30_000;
 
 export const DEFAULT_TIMEOUTS: Readonly<HttpTimeouts> = Object.freeze({
   requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
   keepAliveTimeoutMs: DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  sendTimeoutMs: DEFAULT_SEND_TIMEOUT_MS,
 });

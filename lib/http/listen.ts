@@ -1,10 +1,12 @@
 // Start a Router listening on either HTTP stack: ours (server.ts, over node:net) or node:http
 // (node-adapter.ts). One call for programs that let the user pick the stack; no RFC of its own.
 
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { serveWithNodeHttp } from './node-adapter.ts';
+import { attachRouter, serveWithNodeHttp } from './node-adapter.ts';
 import type { Router } from './router.ts';
 import { createHttpServer } from './server.ts';
+import type { TlsCredentials } from './tls.ts';
 
 export type HttpStack = 'raw' | 'node';
 
@@ -15,13 +17,14 @@ export interface RunningRouter {
   close(): Promise<void>;
 }
 
-export async function listenRouter(router: Router, port: number, host: string, stack: HttpStack = 'raw'): Promise<RunningRouter> {
+/** Serve `router` on `stack`; with `tls`, over https:// and wss:// instead of http:// and ws://. */
+export async function listenRouter(router: Router, port: number, host: string, stack: HttpStack = 'raw', tls?: TlsCredentials): Promise<RunningRouter> {
   if (stack === 'raw') {
-    const server = createHttpServer({ router });
+    const server = createHttpServer({ router, tls });
     const address = await server.listen(port, host);
     return { port: address.port, close: () => server.close() };
   }
-  const server = serveWithNodeHttp(router);
+  const server = tls === undefined ? serveWithNodeHttp(router) : attachRouter(createHttpsServer(tls), router);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

@@ -1,26 +1,16 @@
 // Runs a Router on node:http, so the same routes serve on Node's parser and on ours (server.ts) for comparison.
 // Reads the body up to a limit (413, RFC 9110 §15.5.14), writes Content-Length, passes 'upgrade' to the router.
 import * as http from 'node:http';
-import type { Router, RouteResponse } from './router.ts';
+import { joinRawHeaders, type Router, type RouteResponse } from './router.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './limits.ts';
 import { errorResponse } from './responses.ts';
+import { isFinalStatus } from './serialize.ts';
 import { requestPathAndQuery } from './target.ts';
+import { MessageAssembler } from '../websocket/message-assembler.ts';
 
 export interface NodeAdapterOptions {
   /** Bodies larger than this are refused with 413 (default 1 MiB, like the raw server). */
   maxBodyBytes?: number;
-}
-
-/** node:http keeps some repeated headers as arrays and drops others; rebuild them the way the raw server joins them. */
-function joinedHeaders(rawHeaders: string[]): Record<string, string> {
-  const headers: Record<string, string> = Object.create(null);
-  for (let index = 0; index < rawHeaders.length; index += 2) {
-    const name = rawHeaders[index]!.toLowerCase();
-    const value = rawHeaders[index + 1]!;
-    const existing = headers[name];
-    headers[name] = existing === undefined ? value : existing + (name === 'cookie' ? '; ' : ', ') + value;
-  }
-  return headers;
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
@@ -37,6 +27,11 @@ function send(request: http.IncomingMessage, response: http.ServerResponse, rout
   if (response.headersSent || response.destroyed) return;
   const body = routeResponse.body ?? '';
   const status = routeResponse.status ?? 200;
+  if (!isFinalStatus(status)) {
+    // node:http would send 100 as if final and throw on 1000; answer 500 as the raw server does.
+    console.error(`[http] ${request.method} ${request.url} failed: handler answered with status ${status}, not 200–599`);
+    return send(request, response, errorResponse(500), close);
+  }
   const headers: Record<string, string | number> = {};
   for (const name in routeResponse.headers) {
     // The framing is ours (as on the raw server): a handler's own copies are dropped.
@@ -73,7 +68,7 @@ export function attachRouter(server: http.Server, router: Router, options: NodeA
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
     // Our own header record from rawHeaders: node's `request.headers` would build a second one.
-    const headers = joinedHeaders(request.rawHeaders);
+    const headers = joinRawHeaders(request.rawHeaders);
     const contentLength = headers['content-length'];
     // Most requests (GET, HEAD) have no body: route at once, no listeners, no waiting for 'end'.
     if (headers['transfer-encoding'] === undefined && (contentLength === undefined || contentLength === '0')) {
@@ -86,23 +81,23 @@ export function attachRouter(server: http.Server, router: Router, options: NodeA
       request.resume();
       return;
     }
-    const chunks: Buffer[] = [];
-    let received = 0;
+    // node:http hands over each chunk of a chunked body as its own Buffer: copy them into one growing buffer,
+    // or a million 1-byte chunks would keep a million Buffer objects (~100 MiB) for a 1 MB body.
+    const body = new MessageAssembler(maxBodyBytes);
     let refused = false;
     request.on('data', (chunk: Buffer) => {
       if (refused) return;
-      received += chunk.length;
-      if (received > maxBodyBytes) {
+      if (body.byteLength + chunk.length > maxBodyBytes) {
         refused = true;
-        chunks.length = 0;
+        body.take();
         send(request, response, errorResponse(413), true);
         return;
       }
-      chunks.push(chunk);
+      body.append(chunk, 0);
     });
     request.on('end', () => {
       if (refused) return;
-      route(router, request, response, headers, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+      route(router, request, response, headers, body.take());
     });
     request.on('error', () => response.destroy());
   });

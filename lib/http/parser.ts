@@ -3,6 +3,7 @@
 // Hot path: a state machine over byte-class tables with tight inner loops; tokens are sliced, never regex-matched.
 import { FIELD_VALUE_CHARACTER, HEX_VALUE, TARGET_CHARACTER, TOKEN_CHARACTER } from './characters.ts';
 import { DEFAULT_LIMITS, type HttpLimits } from './limits.ts';
+import { MessageAssembler } from '../websocket/message-assembler.ts';
 
 export interface ParsedRequest {
   method: string;
@@ -59,7 +60,6 @@ const UPGRADED: number = 21;
 const CLOSED: number = 22;
 const FAILED: number = 23;
 
-const EMPTY_BODY = Buffer.alloc(0);
 const KEEP_ALIVE_ONLY: readonly string[] = ['keep-alive'];
 
 /** Parse "HTTP/1.1": undefined when it is not an HTTP-version at all, otherwise its digits as "1.1". */
@@ -101,6 +101,13 @@ function isAllDigits(text: string): boolean {
   return true;
 }
 
+/** "0042" → "42", "000" → "0": the digits that carry the value, so equal lengths compare equal as text. */
+function withoutLeadingZeros(digits: string): string {
+  let start = 0;
+  while (start < digits.length - 1 && digits.charCodeAt(start) === 0x30) start++;
+  return start === 0 ? digits : digits.slice(start);
+}
+
 export class RequestParser {
   readonly limits: Readonly<HttpLimits>;
   /** Set once parsing failed; the connection must answer error.status and close. */
@@ -124,8 +131,11 @@ export class RequestParser {
   #fieldName = '';
   #hostCount = 0;
 
-  #bodyChunks: Buffer[] = [];
-  #bodyLength = 0;
+  /**
+   * The body so far: a view when it arrives in one piece, otherwise copied into one buffer grown by doubling.
+   * Never one Buffer per piece: a body of a million 1-byte chunks would cost ~100 bytes of object per data byte.
+   */
+  #body: MessageAssembler;
   /** Bytes still expected: of the whole body (Content-Length) or of the current chunk. */
   #remaining = 0;
   #chunkSize = 0;
@@ -136,6 +146,7 @@ export class RequestParser {
 
   constructor(limits: Partial<HttpLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.#body = new MessageAssembler(this.limits.maxBodyBytes);
   }
 
   /** True between the first byte of a request and its last: what the request timeout measures. */
@@ -148,9 +159,9 @@ export class RequestParser {
     return this.#state === UPGRADED;
   }
 
-  /** Bytes held for the request in progress (partial token plus body so far); never more than the limits allow. */
+  /** Bytes held for the request in progress (partial token plus the body's buffer); never more than the limits allow. */
   get bufferedBytes(): number {
-    return this.#partial.length + this.#bodyLength;
+    return this.#partial.length + this.#body.retainedBytes;
   }
 
   /** The bytes that followed the upgrade request (the start of the WebSocket stream), handed over once. */
@@ -355,8 +366,7 @@ export class RequestParser {
         case BODY_FIXED:
         case CHUNK_DATA: {
           const take = Math.min(this.#remaining, end - index);
-          this.#bodyChunks.push(chunk.subarray(index, index + take));
-          this.#bodyLength += take;
+          this.#body.append(chunk.subarray(index, index + take), 0);
           this.#remaining -= take;
           index += take;
           if (this.#remaining === 0) {
@@ -381,27 +391,36 @@ export class RequestParser {
           if (digit !== 255) {
             this.#chunkSize = this.#chunkSize * 16 + digit;
             // Checked per digit, so the number never grows past the limit (no overflow from 30 hex digits).
-            if (this.#bodyLength + this.#chunkSize > limits.maxBodyBytes) return this.#fail(completed, 413, 'chunked body too large');
+            if (this.#body.byteLength + this.#chunkSize > limits.maxBodyBytes) return this.#fail(completed, 413, 'chunked body too large');
             this.#state = CHUNK_SIZE;
             index++;
             break;
           }
           if (this.#state === CHUNK_SIZE_START) return this.#fail(completed, 400, 'chunk-size must start with a hex digit');
-          this.#state = CHUNK_SIZE_WHITESPACE;
+          this.#chunkLineBytes--; // counted again by the state that takes this byte
+          if (byte === CR) {
+            index++;
+            this.#state = CHUNK_SIZE_LF;
+          } else if (byte === SEMICOLON) {
+            this.#state = CHUNK_EXTENSION;
+          } else if (byte === SPACE || byte === TAB) {
+            this.#state = CHUNK_SIZE_WHITESPACE;
+          } else {
+            return this.#fail(completed, 400, 'malformed chunk-size');
+          }
           break;
         }
         case CHUNK_SIZE_WHITESPACE: {
+          // RFC 9112 §7.1.1: whitespace after the size is BWS before a chunk-ext, nothing else. "1 \r\n" is refused,
+          // as llhttp refuses it: a parser more lenient than the proxy in front of it is a smuggling ingredient.
           const byte = chunk[index]!;
           if (byte === SPACE || byte === TAB) {
             if (++this.#chunkLineBytes > limits.maxChunkLineBytes) return this.#fail(completed, 400, 'chunk-size line too long');
             index++;
           } else if (byte === SEMICOLON) {
             this.#state = CHUNK_EXTENSION;
-          } else if (byte === CR) {
-            index++;
-            this.#state = CHUNK_SIZE_LF;
           } else {
-            return this.#fail(completed, 400, 'malformed chunk-size');
+            return this.#fail(completed, 400, 'whitespace after chunk-size without a chunk extension');
           }
           break;
         }
@@ -503,12 +522,14 @@ export class RequestParser {
     if (contentLength !== undefined) {
       // Repeated Content-Length is tolerated only when every copy agrees (RFC 9110 §8.6).
       const copies = contentLength.split(',');
-      const first = copies[0]!.trim();
+      const first = withoutLeadingZeros(copies[0]!.trim());
       for (const copy of copies) {
         const trimmed = copy.trim();
         if (!isAllDigits(trimmed)) return { status: 400, reason: 'malformed Content-Length' };
-        if (trimmed !== first) return { status: 400, reason: 'conflicting Content-Length values' };
+        if (withoutLeadingZeros(trimmed) !== first) return { status: 400, reason: 'conflicting Content-Length values' };
       }
+      // RFC 9110 §8.6: any digit string is a valid length, "0001" included. Compared as a number only when it
+      // is short enough to be exact; a longer one is a valid length too large for any limit (413, not 400).
       const length = first.length > 15 ? Number.POSITIVE_INFINITY : Number(first);
       if (length > this.limits.maxBodyBytes) return { status: 413, reason: 'Content-Length over the body limit' };
       if (length > 0) {
@@ -529,20 +550,18 @@ export class RequestParser {
 
   /** Hand out the finished request and reset for the next one on the same connection. */
   #complete(completed: ParsedRequest[]): void {
-    const chunks = this.#bodyChunks;
+    const body = this.#body.take();
     completed.push({
       method: this.#method,
       target: this.#target,
       httpVersion: this.#httpVersion,
       headers: this.#headers,
-      body: chunks.length === 0 ? EMPTY_BODY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#bodyLength),
+      body,
       keepAlive: this.#keepAlive,
       upgrade: this.#upgrade,
     });
     this.#state = this.#upgrade ? UPGRADED : this.#keepAlive ? LINE_START : CLOSED;
     this.#headers = Object.create(null);
-    this.#bodyChunks = [];
-    this.#bodyLength = 0;
     this.#remaining = 0;
     this.#lineBytes = 0;
     this.#fieldBytes = 0;
@@ -556,8 +575,7 @@ export class RequestParser {
     this.error = { status, reason };
     this.#state = FAILED;
     this.#partial = '';
-    this.#bodyChunks = [];
-    this.#bodyLength = 0;
+    this.#body.take();
     return completed;
   }
 }

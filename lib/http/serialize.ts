@@ -37,6 +37,15 @@ export function statusForbidsContent(status: number): boolean {
   return status < 200 || status === 204 || status === 304;
 }
 
+/**
+ * May a handler answer with this status? Only a final status a client can pair with its request: 2xx–5xx,
+ * an integer. A 1xx as the answer would be taken as interim (RFC 9110 §15.2), and the next response paired
+ * with the wrong request; 101 belongs to the upgrade path alone; 1000 does not fit the status line (RFC 9112 §4).
+ */
+export function isFinalStatus(status: number): boolean {
+  return Number.isInteger(status) && status >= 200 && status <= 599;
+}
+
 /** The headers the server itself owns; a handler's copies are dropped so the framing cannot be spoofed. */
 function isFramingHeader(name: string): boolean {
   const length = name.length;
@@ -46,12 +55,13 @@ function isFramingHeader(name: string): boolean {
 }
 
 /**
- * The complete response head for `response`, or undefined when a handler supplied a header that cannot be sent
- * (a name that is not a token, or a value with CR/LF that would split the response).
+ * The complete response head for `response`, or undefined when a handler supplied a status or header that cannot
+ * be sent (not a final status, a name that is not a token, or a value with CR/LF that would split the response).
  * `connection` adds "Connection: close" or "Connection: keep-alive" (the latter only matters to HTTP/1.0 clients).
  */
 export function responseHead(status: number, headers: Record<string, string> | undefined, contentLength: number,
   connection: 'close' | 'keep-alive' | undefined): string | undefined {
+  if (!isFinalStatus(status)) return undefined;
   let head = statusLine(status) + dateLine();
   if (!statusForbidsContent(status)) head += `Content-Length: ${contentLength}\r\n`;
   if (connection === 'close') head += 'Connection: close\r\n';

@@ -3,12 +3,14 @@
 // Hot path: one string per response head, one socket write per batch of ready responses, no timer per request.
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import * as tls from 'node:tls';
 import type { RouteRequest, RouteResponse, Router } from './router.ts';
 import { RequestParser, type ParsedRequest } from './parser.ts';
 import { DEFAULT_TIMEOUTS, type HttpLimits, type HttpTimeouts } from './limits.ts';
 import { errorResponse } from './responses.ts';
 import { responseHead, statusForbidsContent } from './serialize.ts';
 import { requestPathAndQuery } from './target.ts';
+import type { TlsCredentials } from './tls.ts';
 
 /** What the raw server hands a plain handler: a RouteRequest without path parameters. */
 export type ServerRequest = Omit<RouteRequest, 'params'>;
@@ -21,6 +23,8 @@ export interface HttpServerOptions {
   handler?: ServerHandler;
   limits?: Partial<HttpLimits>;
   timeouts?: Partial<HttpTimeouts>;
+  /** Serve https:// (and wss:// on upgrade) with this certificate and key instead of plain TCP. */
+  tls?: TlsCredentials;
 }
 
 export interface HttpServer {
@@ -37,6 +41,12 @@ export interface HttpServer {
 const MAX_QUEUED_RESPONSES = 256;
 /** Pause reading while this many response bytes wait in the socket's write buffer. */
 const WRITE_BUFFER_HIGH_WATER_BYTES = 1024 * 1024;
+/**
+ * The most bytes handed to the socket in one write. A write moves neither bytesWritten nor writableLength until
+ * all of it is sent, so larger bodies go out slice by slice (the next on 'drain'): each drain is visible progress,
+ * and a slow client that keeps reading is told apart from one that stopped.
+ */
+const SEND_SLICE_BYTES = 64 * 1024;
 /** Bytes a client may send after its upgrade request before the WebSocket side takes the socket. */
 const MAX_UPGRADE_HEAD_BYTES = 64 * 1024;
 /** How long a connection we have ended may linger (to let the client read our last response) before it is destroyed. */
@@ -70,6 +80,14 @@ function destroySocket(this: net.Socket): void {
   this.destroy();
 }
 
+/** A large body going out slice by slice; later responses wait behind it. */
+interface OutgoingBody {
+  readonly bytes: Buffer;
+  offset: number;
+  /** End the connection once the last slice is written. */
+  readonly close: boolean;
+}
+
 function flushConnection(connection: Connection): void {
   connection.flushScheduled = false;
   connection.flush();
@@ -82,6 +100,8 @@ class Connection {
   /** When the request now arriving sent its first byte; 0 while between requests. */
   requestStartedAt = 0;
   lastActivityAt = Date.now();
+  /** When response bytes last moved to the client (a write handed over, or a 'drain'): what the send timeout measures. */
+  sendProgressAt = 0;
   /** Set once we ended our side: input is read and dropped so the client can still see our last response. */
   endedAt = 0;
   /** The server is shutting down: close after the responses already owed. */
@@ -91,8 +111,9 @@ class Connection {
   /** Set once a final response (error, 408) is queued: nothing more is read as a request. */
   #stopped = false;
   #upgradeHeadBytes = 0;
+  #outgoing: OutgoingBody | undefined = undefined;
   readonly #onData = (chunk: Buffer): void => this.receive(chunk);
-  readonly #onDrain = (): void => this.updateFlow();
+  readonly #onDrain = (): void => this.#drained();
   readonly #onClose = (): void => this.server.forget(this);
 
   constructor(readonly server: RawHttpServer, readonly socket: net.Socket) {
@@ -106,7 +127,12 @@ class Connection {
   }
 
   get idle(): boolean {
-    return this.pending.length === 0 && !this.parser.midRequest;
+    return this.pending.length === 0 && !this.parser.midRequest && this.#outgoing === undefined;
+  }
+
+  /** Response bytes are still on their way to the client (queued in the socket or waiting as slices). */
+  get sending(): boolean {
+    return this.#outgoing !== undefined || this.socket.writableLength > 0;
   }
 
   receive(chunk: Buffer): void {
@@ -124,7 +150,8 @@ class Connection {
     if (parser.error !== undefined) {
       this.#queueFinal(errorResponse(parser.error.status));
     } else if (parser.midRequest) {
-      if (this.requestStartedAt === 0) this.requestStartedAt = this.lastActivityAt;
+      // A chunk that completed requests and began another starts that one's own clock (RFC 9112 §9.3 pipelining).
+      if (this.requestStartedAt === 0 || requests.length > 0) this.requestStartedAt = this.lastActivityAt;
     } else {
       this.requestStartedAt = 0;
     }
@@ -134,7 +161,8 @@ class Connection {
   /** Run the handler for one parsed request; a synchronous answer is ready at once, a Promise settles later. */
   #start(request: ParsedRequest): void {
     const server = this.server;
-    const upgrade = request.upgrade && server.router !== undefined;
+    // RFC 9110 §7.8: Upgrade may be ignored; a path without a WebSocket route is served as plain HTTP (then closed).
+    const upgrade = request.upgrade && server.router !== undefined && server.router.hasWebSocketRoute(request.target);
     // Without a router nobody can take the socket over, and the parser has stopped: answer, then close.
     const exchange = new PendingExchange(request, request.keepAlive && !request.upgrade, request.method === 'HEAD', upgrade);
     this.pending.push(exchange);
@@ -188,13 +216,16 @@ class Connection {
   /** Write every response that is ready at the head of the queue, in one socket write when possible. */
   flush(): void {
     const socket = this.socket;
-    if (socket.destroyed || this.endedAt !== 0) return;
+    if (socket.destroyed || this.endedAt !== 0 || this.#outgoing !== undefined) return;
     const pending = this.pending;
     let text = '';
     let buffers: (string | Buffer)[] | undefined;
+    let batchBytes = 0;
     let close = false;
     let upgrade: PendingExchange | undefined;
-    while (pending.length > 0 && this.endedAt === 0) {
+    let outgoing: OutgoingBody | undefined;
+    // A batch stops at a slice's worth of bytes; the rest follows on 'drain' (see SEND_SLICE_BYTES).
+    while (pending.length > 0 && this.endedAt === 0 && batchBytes < SEND_SLICE_BYTES) {
       const exchange = pending[0]!;
       if (exchange.isUpgrade) {
         upgrade = exchange;
@@ -210,15 +241,21 @@ class Connection {
       const version = exchange.request?.httpVersion;
       let head = responseHead(status, response.headers, bodyLength, !keepAlive ? 'close' : version === '1.0' ? 'keep-alive' : undefined);
       if (head === undefined) {
-        logFailure(`${exchange.request?.method} ${exchange.request?.target}`, new Error('handler set a header that cannot be sent'));
+        logFailure(`${exchange.request?.method} ${exchange.request?.target}`, new Error(`handler answered with a status (${status}) or a header that cannot be sent`));
         const fallback = errorResponse(500);
         status = 500;
         body = fallback.body;
         bodyLength = Buffer.byteLength(body as string);
         head = responseHead(500, fallback.headers, bodyLength, keepAlive ? undefined : 'close')!;
       }
+      batchBytes += head.length + bodyLength;
       if (exchange.isHead || body === undefined || bodyLength === 0 || statusForbidsContent(status)) {
         text += head;
+      } else if (bodyLength > SEND_SLICE_BYTES) {
+        (buffers ??= []).push(text + head);
+        text = '';
+        outgoing = { bytes: typeof body === 'string' ? Buffer.from(body) : body, offset: 0, close: !keepAlive };
+        break;
       } else if (typeof body === 'string') {
         text += head + body;
       } else {
@@ -238,7 +275,12 @@ class Connection {
       for (const part of buffers) socket.write(part);
       socket.uncork();
     }
-    if (text.length > 0 || buffers !== undefined) this.lastActivityAt = Date.now();
+    if (text.length > 0 || buffers !== undefined) this.lastActivityAt = this.sendProgressAt = Date.now();
+    if (outgoing !== undefined) {
+      this.#outgoing = outgoing;
+      this.#sendSlices();
+      return;
+    }
     if (close) return this.end();
     if (upgrade !== undefined) return this.#handOver(upgrade.request!);
     if (pending.length === 0) {
@@ -252,9 +294,37 @@ class Connection {
     this.updateFlow();
   }
 
+  /** Write slices of the large body until the socket asks to wait; then the next 'drain' continues. */
+  #sendSlices(): void {
+    const outgoing = this.#outgoing!;
+    const socket = this.socket;
+    const bytes = outgoing.bytes;
+    while (outgoing.offset < bytes.length) {
+      if (socket.destroyed) return;
+      const end = Math.min(outgoing.offset + SEND_SLICE_BYTES, bytes.length);
+      const more = socket.write(bytes.subarray(outgoing.offset, end));
+      outgoing.offset = end;
+      if (!more) return this.updateFlow();
+    }
+    this.#outgoing = undefined;
+    if (outgoing.close) return this.end();
+    this.flush();
+  }
+
+  /**
+   * The socket sent everything it held: that is progress. Continue a large body, or whatever waits behind the
+   * last batch (responses, an upgrade hand-over, the end of a draining connection; flush() knows them all).
+   */
+  #drained(): void {
+    this.lastActivityAt = this.sendProgressAt = Date.now();
+    if (this.#outgoing !== undefined) this.#sendSlices();
+    else this.flush();
+  }
+
   /** Backpressure: stop reading while too many responses are queued or unsent, resume once they drain. */
   updateFlow(): void {
-    const shouldPause = this.pending.length >= MAX_QUEUED_RESPONSES || this.socket.writableLength >= WRITE_BUFFER_HIGH_WATER_BYTES;
+    const shouldPause = this.pending.length >= MAX_QUEUED_RESPONSES || this.#outgoing !== undefined ||
+      this.socket.writableLength >= WRITE_BUFFER_HIGH_WATER_BYTES;
     if (shouldPause && !this.#paused) {
       this.#paused = true;
       this.socket.pause();
@@ -304,6 +374,7 @@ class RawHttpServer implements HttpServer {
   readonly connections = new Set<Connection>();
   /** Sockets now owned by WebSocket routes; only terminate() touches them. */
   readonly upgradedSockets = new Set<net.Socket>();
+  /** A tls.Server when serving TLS: it is a net.Server whose sockets arrive decrypted and already handshaken. */
   readonly #netServer: net.Server;
   #sweepTimer: NodeJS.Timeout | undefined;
   #closing = false;
@@ -316,7 +387,11 @@ class RawHttpServer implements HttpServer {
     this.handler = router !== undefined ? (request) => router.dispatch(request) : options.handler!;
     this.limits = options.limits ?? {};
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-    this.#netServer = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    const accept = (socket: net.Socket): void => this.#accept(socket);
+    this.#netServer = options.tls === undefined
+      ? net.createServer({ noDelay: true }, accept)
+      // A client that never finishes its handshake is held no longer than a request may take.
+      : tls.createServer({ ...options.tls, noDelay: true, handshakeTimeout: this.timeouts.requestTimeoutMs }, accept);
   }
 
   listen(port: number, host?: string): Promise<AddressInfo> {
@@ -389,10 +464,12 @@ class RawHttpServer implements HttpServer {
   /**
    * One timer per server instead of one per request: it checks every connection a few times per timeout period.
    * Stalled requests get 408 (slowloris defence), idle keep-alive connections are closed, ended ones are destroyed.
+   * A connection still sending is never idle: it is destroyed only when its bytes stop moving (a client that
+   * stopped reading), however long a slow reader takes.
    */
   #startSweeping(): void {
-    const { requestTimeoutMs, keepAliveTimeoutMs } = this.timeouts;
-    const period = Math.max(10, Math.min(1000, Math.floor(Math.min(requestTimeoutMs, keepAliveTimeoutMs) / 4)));
+    const { requestTimeoutMs, keepAliveTimeoutMs, sendTimeoutMs } = this.timeouts;
+    const period = Math.max(10, Math.min(1000, Math.floor(Math.min(requestTimeoutMs, keepAliveTimeoutMs, sendTimeoutMs) / 4)));
     this.#sweepTimer = setInterval(() => this.#sweep(), period);
     this.#sweepTimer.unref();
   }
@@ -404,12 +481,15 @@ class RawHttpServer implements HttpServer {
 
   #sweep(): void {
     const now = Date.now();
-    const { requestTimeoutMs, keepAliveTimeoutMs } = this.timeouts;
+    const { requestTimeoutMs, keepAliveTimeoutMs, sendTimeoutMs } = this.timeouts;
     for (const connection of this.connections) {
       if (connection.endedAt !== 0) {
-        if (now - connection.endedAt >= LINGER_MS) connection.socket.destroy();
+        // The linger runs from our last byte's progress too: a slow reader still gets the end of a large response.
+        if (now - Math.max(connection.endedAt, connection.sendProgressAt) >= LINGER_MS) connection.socket.destroy();
       } else if (connection.requestStartedAt !== 0 && now - connection.requestStartedAt >= requestTimeoutMs) {
         connection.timeOutRequest();
+      } else if (connection.sending) {
+        if (now - connection.sendProgressAt >= sendTimeoutMs) connection.socket.destroy();
       } else if (connection.idle && now - connection.lastActivityAt >= keepAliveTimeoutMs) {
         connection.socket.destroy();
       }

@@ -1,7 +1,7 @@
 // Command line for BATCHAT, the telnet chat server: `npm run batchat -- --port 1337`.
 // Parses flags, starts the server, and shuts it down politely on SIGINT/SIGTERM.
 
-import { onShutdown, parseFlags, portFlag, usageError, wholeNumberFlag, type Program } from '../../lib/cli.ts';
+import { listenOrExit, onShutdown, parseFlags, portFlag, urlHost, wholeNumberFlag, type Program } from '../../lib/cli.ts';
 import { startBatchat } from './server.ts';
 
 const program: Program = {
@@ -29,17 +29,12 @@ const log = (message: string): void => {
   process.stderr.write(`${new Date().toISOString()} ${message}\n`);
 };
 
-let chat;
-try {
-  chat = await startBatchat({ port, host: flags.host, maxUsers, log });
-} catch (error) {
-  usageError(program, `cannot listen on ${flags.host ?? '*'}:${port}: ${(error as Error).message}`);
-}
-log(`BATCHAT listening on ${flags.host ?? '*'}:${chat.port} (try: telnet localhost ${chat.port})`);
-
-const running = chat;
+const chat = await listenOrExit(program, { host: flags.host, port }, () => startBatchat({ port, host: flags.host, maxUsers, log }));
+// Ready for a signal before the banner says we are ready.
 onShutdown(program, async (signal) => {
   log(`${signal}: telling users the server is going down`);
-  await running.close();
+  await chat.close();
   log('BATCHAT stopped');
 });
+
+log(`BATCHAT listening on ${flags.host === undefined ? '*' : urlHost(flags.host)}:${chat.port} (try: telnet ${flags.host ?? 'localhost'} ${chat.port})`);

@@ -1,7 +1,7 @@
 // Command line for the chit-chat stand-in: `npm run chitchat-standin -- --port 8765 --time-scale 0.1`.
 // Parses flags, starts the stand-in, and closes every conversation with 1001 on SIGINT/SIGTERM.
 
-import { numberFlag, onShutdown, parseFlags, portFlag, usageError, type Program } from '../../lib/cli.ts';
+import { listenOrExit, numberFlag, onShutdown, parseFlags, portFlag, usageError, type Program } from '../../lib/cli.ts';
 import { DEFAULT_ROUNDS, startChitchatStandin, type ChitchatStandinOptions } from './standin.ts';
 
 const program: Program = {
@@ -47,16 +47,17 @@ const options: ChitchatStandinOptions & { port: number; host: string } = {
 
 let standin;
 try {
-  standin = await startChitchatStandin(options);
+  standin = await listenOrExit(program, options, () => startChitchatStandin(options));
 } catch (error) {
-  usageError(program, (error as Error).message);
+  usageError(program, (error as Error).message); // listenOrExit passes on only what the options got wrong
 }
-console.log(`chit-chat stand-in listening on ${standin.url}`);
-console.log(`  problem: ${standin.url}/challenges/websocket_chit_chat/problem?access_token=anything`);
-console.log(`  solve it: npm run chitchat -- --base ${standin.url} --access-token anything${options.timeScale ? ` --time-scale ${options.timeScale}` : ''}`);
-
+// Ready for a signal before the banner says we are ready.
 const running = standin;
 onShutdown(program, async (signal) => {
   console.log(`\n${signal}: ending every conversation with 1001`);
   await running.close();
 });
+
+console.log(`chit-chat stand-in listening on ${standin.url}`);
+console.log(`  problem: ${standin.url}/challenges/websocket_chit_chat/problem?access_token=anything`);
+console.log(`  solve it: npm run chitchat -- --base ${standin.url} --access-token anything${options.timeScale ? ` --time-scale ${options.timeScale}` : ''}`);

@@ -4,6 +4,7 @@
 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { urlHost } from '../../lib/cli.ts';
 import { Router, type RouteRequest, type RouteResponse } from '../../lib/http/router.ts';
 import { json } from '../../lib/http/responses.ts';
 import { createHttpServer } from '../../lib/http/server.ts';
@@ -159,9 +160,8 @@ export async function startChitchatStandin(options: ChitchatStandinOptions & { p
   const server = createHttpServer({ router });
   const host = options.host ?? '127.0.0.1';
   const address: AddressInfo = await server.listen(options.port ?? 0, host);
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${shownHost}:${address.port}`,
+    url: `http://${urlHost(address.address)}:${address.port}`,
     port: address.port,
     async close() {
       await registration.close();

@@ -1,6 +1,6 @@
 // Command line for the hello server: `npm run hello -- --port 8080 [--host 0.0.0.0] [--stack node]`.
 // Shuts down cleanly on SIGINT/SIGTERM: stops accepting, finishes responses in flight, then exits.
-import { onShutdown, parseFlags, portFlag, usageError, type Program } from '../../lib/cli.ts';
+import { listenOrExit, onShutdown, parseFlags, portFlag, urlHost, usageError, type Program } from '../../lib/cli.ts';
 import { startHello } from './app.ts';
 
 const program: Program = {
@@ -23,10 +23,11 @@ const port = portFlag(program, '--port', values.port) ?? 8080;
 const stack = values.stack;
 if (stack !== 'raw' && stack !== 'node') usageError(program, `--stack must be raw or node, got "${stack}"`);
 
-const server = await startHello({ port, host: values.host, stack }).catch((error: Error) => usageError(program, `cannot listen: ${error.message}`));
-console.log(`hello-http (${stack} stack) listening on http://${values.host}:${server.port}/`);
-
+const server = await listenOrExit(program, { host: values.host, port }, () => startHello({ port, host: values.host, stack }));
+// Ready for a signal before the banner says we are ready.
 onShutdown(program, async (signal) => {
   console.log(`${signal}: closing`);
   await server.close();
 }, { forceAfterMs: 3000 }); // keep-alive clients that never send again should not hold the exit for long
+
+console.log(`hello-http (${stack} stack) listening on http://${urlHost(values.host)}:${server.port}/`);

@@ -1,24 +1,29 @@
 // The view counts on disk: `{"version":1,"views":{"<post uuid>":n,…}}`, loaded at start and replaced
 // atomically (write a temporary file, fsync it, rename it over the old one, fsync the directory), so a
-// crash leaves either the old file or the new one, never half of one. A file we cannot read is refused.
+// crash leaves either the old file or the new one, never half of one. A file we cannot read is refused,
+// and so is a folder we could never save into.
 
-import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, fsyncSync, openSync, readFileSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isUuid } from './uuid.ts';
 
 const FORMAT_VERSION = 1;
 
-/** The data file exists but is not ours to overwrite: unreadable, not JSON, or not the expected shape. */
+/** The data file exists but is not ours to overwrite (unreadable, not JSON, not the expected shape), or could never be saved. */
 export class DataFileError extends Error {
-  constructor(readonly path: string, problem: string) {
-    super(`data file ${path}: ${problem}; refusing to start so the file is not overwritten (fix or move it)`);
+  constructor(readonly path: string, problem: string, consequence = 'refusing to start so the file is not overwritten (fix or move it)') {
+    super(`data file ${path}: ${problem}; ${consequence}`);
     this.name = 'DataFileError';
   }
 }
 
-/** Read the saved counts. A missing file is a first start (no counts); anything else wrong throws DataFileError. */
+/**
+ * Read the saved counts. A missing file is a first start (no counts); anything else wrong, including a
+ * folder the file could not be saved into, throws DataFileError.
+ */
 export function loadViewCounts(path: string): Map<string, number> {
+  checkFolderIsWritable(path);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -33,6 +38,22 @@ export function loadViewCounts(path: string): Map<string, number> {
     throw new DataFileError(path, `is not valid JSON (${(error as Error).message})`);
   }
   return validateContents(path, parsed);
+}
+
+/** Starting without a place to save would lose every count at shutdown, after the fact: refuse now instead. */
+function checkFolderIsWritable(path: string): void {
+  const folder = dirname(path);
+  try {
+    // Saving creates a temporary file there and renames it: writing and searching the folder.
+    accessSync(folder, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const problem = code === 'ENOENT' ? `its folder ${folder} does not exist`
+      : code === 'ENOTDIR' ? `${folder} is not a folder`
+      : `its folder ${folder} is not writable (${code})`;
+    const advice = code === 'ENOENT' ? 'create the folder or choose another path' : 'choose another path';
+    throw new DataFileError(path, problem, `refusing to start, as every save would fail (${advice})`);
+  }
 }
 
 function validateContents(path: string, parsed: unknown): Map<string, number> {

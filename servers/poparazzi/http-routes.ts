@@ -42,15 +42,16 @@ export function postViews(ledger: ViewLedger, request: RouteRequest): RouteRespo
   return json({ post_id: postId, views: ledger.viewsOf(postId) });
 }
 
-export function indexPage(): RouteResponse {
+export function indexPage({ issueSessions = true } = {}): RouteResponse {
+  // Only what this server serves: with sessions off, tokens come from elsewhere.
+  const sessionsItem = issueSessions ? '<li><code>POST /sessions</code> — get a token (body <code>{}</code> or <code>{"user_id":"&lt;uuid&gt;"}</code>)</li>\n' : '';
   return html(`<!doctype html>
 <html lang="en"><meta charset="utf-8"><title>Poparazzi stream stand-in</title>
 <h1>Poparazzi stream stand-in</h1>
 <p>Open a WebSocket on this path. Send <code>{"authorization":"Bearer &lt;token&gt;"}</code> first,
 then <code>{"state":{…}}</code> and <code>{"view_counts":{…}}</code> messages.</p>
 <ul>
-<li><code>POST /sessions</code> — get a token (body <code>{}</code> or <code>{"user_id":"&lt;uuid&gt;"}</code>)</li>
-<li><code>GET /posts/&lt;uuid&gt;/views</code> — a post's view count</li>
+${sessionsItem}<li><code>GET /posts/&lt;uuid&gt;/views</code> — a post's view count</li>
 </ul>
 `);
 }

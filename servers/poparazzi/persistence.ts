@@ -1,5 +1,6 @@
 // Keeps the data file in step with the view ledger: saves on an interval when counts changed, and
-// once more at shutdown. Saves never overlap; a failed save is reported and retried on the next tick.
+// once more at shutdown. Saves never overlap; a failed save is reported and retried on the next tick,
+// except the last one, which has no next tick: its failure rejects stop(), so the program exits non-zero.
 
 import { saveViewCounts } from './data-file.ts';
 import type { ViewLedger } from './view-ledger.ts';
@@ -14,7 +15,7 @@ export class ViewCountPersistence {
   constructor(
     private readonly path: string,
     private readonly ledger: ViewLedger,
-    private readonly onError: (error: Error) => void = (error) => console.error(`[poparazzi] saving view counts failed: ${error.message}`),
+    private readonly onError: (error: Error) => void = (error) => console.error(`[poparazzi] ${error.message} (trying again on the next save)`),
   ) {
     this.#savedChanges = ledger.changes;
   }
@@ -27,15 +28,16 @@ export class ViewCountPersistence {
 
   /** Save if anything changed since the last save; waits for a save already under way first. */
   save(): Promise<void> {
-    this.#saving = this.#saving.then(() => this.#saveIfChanged());
+    this.#saving = this.#saving.then(() => this.#saveIfChanged().catch((error: Error) => this.onError(error)));
     return this.#saving;
   }
 
-  /** Stop the interval and write the final state. */
+  /** Stop the interval and write the final state; rejects if that last save fails (the unsaved counts are lost). */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.save();
+    this.#saving = this.#saving.then(() => this.#saveIfChanged());
+    await this.#saving;
   }
 
   async #saveIfChanged(): Promise<void> {
@@ -43,9 +45,9 @@ export class ViewCountPersistence {
     if (changes === this.#savedChanges) return;
     try {
       await saveViewCounts(this.path, this.ledger.counts());
-      this.#savedChanges = changes;
     } catch (error) {
-      this.onError(error as Error);
+      throw new Error(`view counts not saved to ${this.path}: ${(error as Error).message}`, { cause: error });
     }
+    this.#savedChanges = changes;
   }
 }

@@ -3,7 +3,9 @@
 // to a Router (the all-in-one server); `startPoparazzi` runs it alone on our raw HTTP server.
 
 import type { AddressInfo } from 'node:net';
+import { urlHost } from '../../lib/cli.ts';
 import { createHttpServer } from '../../lib/http/server.ts';
+import type { TlsCredentials } from '../../lib/http/tls.ts';
 import { Router, type WebSocketConnection } from '../../lib/http/router.ts';
 import { CloseCode, type HeartbeatOptions } from '../../lib/websocket/index.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -90,8 +92,9 @@ export function registerPoparazzi(router: Router, options: PoparazziOptions = {}
   };
 
   router.ws(streamPath, serveStream, { maxMessageBytes: MAX_WEBSOCKET_MESSAGE_BYTES, heartbeat });
-  if (options.indexPage) router.get(streamPath, () => indexPage());
-  if (options.issueSessions ?? true) router.post('/sessions', (request) => issueSession(sessions, request));
+  const issueSessions = options.issueSessions ?? true;
+  if (options.indexPage) router.get(streamPath, () => indexPage({ issueSessions }));
+  if (issueSessions) router.post('/sessions', (request) => issueSession(sessions, request));
   router.get('/posts/:id/views', (request) => postViews(ledger, request));
 
   let closing: Promise<void> | undefined;
@@ -115,19 +118,23 @@ export function registerPoparazzi(router: Router, options: PoparazziOptions = {}
 export interface StartOptions extends PoparazziOptions {
   port?: number;
   host?: string;
+  /** Serve https:// and wss:// with this certificate and key. */
+  tls?: TlsCredentials;
+  /** Browser origins allowed to open the stream (403 for others); default any. */
+  allowedOrigins?: readonly string[];
 }
 
 export interface RunningPoparazzi extends PoparazziService {
   port: number;
-  /** http://host:port — `connect()` turns it into ws:// for the stream. */
+  /** http://host:port (https:// with TLS) — `connect()` turns it into ws:// (wss://) for the stream. */
   url: string;
 }
 
 /** Run the stream alone (port 0 lets the OS choose). Rejects with DataFileError for an untrusted data file. */
 export async function startPoparazzi(options: StartOptions = {}): Promise<RunningPoparazzi> {
-  const router = new Router();
+  const router = new Router({ webSocket: { allowedOrigins: options.allowedOrigins } });
   const service = registerPoparazzi(router, { indexPage: true, ...options });
-  const server = createHttpServer({ router });
+  const server = createHttpServer({ router, tls: options.tls });
   let address: AddressInfo;
   try {
     address = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
@@ -135,12 +142,11 @@ export async function startPoparazzi(options: StartOptions = {}): Promise<Runnin
     await service.close();
     throw error;
   }
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     sessions: service.sessions,
     ledger: service.ledger,
     port: address.port,
-    url: `http://${host}:${address.port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${urlHost(address.address)}:${address.port}`,
     async close() {
       await service.close();
       await server.close();

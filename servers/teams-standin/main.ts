@@ -1,7 +1,7 @@
 // `npm run teams-standin`: the Global/Team API stand-in (seed 002) alone, for any bot manager to test
 // against. Plays a seeded scenario with faults, judges every healthcheck, prints a summary at the end.
 
-import { numberFlag, onShutdown, parseFlags, portFlag, usageError, type Program } from '../../lib/cli.ts';
+import { interruptedExitCode, listenOrExit, numberFlag, onShutdown, parseFlags, portFlag, usageError, type Program } from '../../lib/cli.ts';
 import { FAULTS } from './faults.ts';
 import { startTeamsStandin, type TeamsStandin } from './standin.ts';
 
@@ -37,29 +37,32 @@ const { values } = parseFlags(program, {
 
 // Only the syntax is checked here: the stand-in itself refuses out-of-range values with a clear message.
 const durationSeconds = numberFlag(program, '--duration', values.duration);
+const port = portFlag(program, '--port', values.port) ?? 8080;
+const host = values.host ?? '127.0.0.1';
 let standin: TeamsStandin;
 try {
-  standin = await startTeamsStandin({
+  standin = await listenOrExit(program, { host, port }, () => startTeamsStandin({
     teams: numberFlag(program, '--teams', values.teams),
     seed: numberFlag(program, '--seed', values.seed),
     durationMs: durationSeconds === undefined ? undefined : durationSeconds * 1000,
     timeScale: numberFlag(program, '--time-scale', values['time-scale']),
     healthchecks: numberFlag(program, '--healthchecks', values.healthchecks),
     faults: values.faults ?? 'all',
-    port: portFlag(program, '--port', values.port) ?? 8080,
-    host: values.host ?? '127.0.0.1',
+    port,
+    host,
     verbose: values.verbose ?? false,
-  });
+  }));
 } catch (error) {
-  usageError(program, (error as Error).message);
+  usageError(program, (error as Error).message); // listenOrExit passes on only what the options got wrong
 }
-console.log(`[teams-standin] Global API on ${standin.globalUrl} — waiting for a client (try: npm run teams -- --url ${standin.globalUrl})`);
-
+// Ready for a signal before the banner says we are ready.
 const running = standin;
 onShutdown(program, async (signal) => {
   console.log(`\n[teams-standin] ${signal}: closing every connection`);
   await running.close();
-}, { exitCode: (signal) => (signal === 'SIGINT' ? 130 : 143) });
+}, { exitCode: interruptedExitCode });
+
+console.log(`[teams-standin] Global API on ${standin.globalUrl} — waiting for a client (try: npm run teams -- --url ${standin.globalUrl})`);
 
 if (!values['keep-running']) {
   const summary = await standin.done;

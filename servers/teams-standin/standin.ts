@@ -4,6 +4,7 @@
 
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
+import { urlHost } from '../../lib/cli.ts';
 import { serveWithNodeHttp } from '../../lib/http/node-adapter.ts';
 import { json } from '../../lib/http/responses.ts';
 import { Router } from '../../lib/http/router.ts';
@@ -125,9 +126,8 @@ export async function startTeamsStandin(options: TeamsStandinOptions & { port?: 
   server.listen(options.port ?? 0, host);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
-    globalUrl: `ws://${urlHost}:${port}${options.basePath ?? ''}/global`,
+    globalUrl: `ws://${urlHost(host)}:${port}${options.basePath ?? ''}/global`,
     port,
     summary: registration.summary,
     done: registration.done,
