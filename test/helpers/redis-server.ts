@@ -1,0 +1,136 @@
+// A real redis-server for tests: started on a port the OS picked, bound to loopback, persistence off,
+// in a temporary directory; ready when it answers PING (not after a sleep); killed, stopped and
+// restarted on the same port for the fault tests. Tests skip with `redisMissing` as the reason when
+// redis-server is not installed (.ci/run installs the Debian package).
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Why Redis tests cannot run here, or undefined when they can: pass it as `{ skip: redisMissing }`. */
+export const redisMissing: string | undefined =
+  spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).error === undefined ? undefined : 'redis-server is not installed (Debian package redis-server)';
+
+export interface RedisServerOptions {
+  /** `--requirepass`: the default user's password. */
+  password?: string;
+  /** Any further `redis-server` arguments, e.g. ['--user', 'alice', 'on', '>secret', '~*', '&*', '+@all']. */
+  args?: string[];
+}
+
+export interface RedisServer {
+  /** redis://127.0.0.1:PORT (no password in it: add one yourself). */
+  url: string;
+  port: number;
+  /** Shut down cleanly (SIGTERM) and remove the directory; safe to call twice. */
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash: clients see the connection drop. The directory stays for restart(). */
+  kill(): Promise<void>;
+  /** Start again on the same port and directory (after kill()); resolves once it answers. */
+  restart(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 10_000;
+
+/** A port the OS considers free right now (listen on 0, read it, close). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One PING over a fresh connection: true when the server answers (+PONG, or -NOAUTH when it wants a password). */
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let answer = '';
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      answer += chunk.toString('latin1');
+      if (answer.includes('\r\n')) done(answer.startsWith('+PONG') || answer.startsWith('-NOAUTH'));
+    });
+  });
+}
+
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
+  if (redisMissing) throw new Error(redisMissing);
+  const directory = mkdtempSync(join(tmpdir(), 'redis-test-'));
+  const args = (port: number): string[] => [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', directory,
+    '--daemonize', 'no', '--loglevel', 'warning', '--enable-debug-command', 'local',
+    ...(options.password === undefined ? [] : ['--requirepass', options.password]),
+    ...(options.args ?? []),
+  ];
+  let child: ChildProcess | undefined;
+  let port = 0;
+
+  const launch = async (): Promise<void> => {
+    const server = spawn('redis-server', args(port), { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = server;
+    let stderr = '';
+    server.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    let exited = false;
+    server.once('exit', () => { exited = true; });
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    // Poll by connecting: each failed attempt is a refused connection, which comes back at once.
+    while (!(await answersPing(port))) {
+      if (exited) throw new Error(`redis-server exited on start (port ${port}): ${stderr.trim() || 'no output'}`);
+      if (Date.now() > deadline) {
+        server.kill('SIGKILL');
+        throw new Error(`redis-server did not answer PING within ${START_TIMEOUT_MS} ms on port ${port}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+
+  const terminate = async (signal: NodeJS.Signals): Promise<void> => {
+    const running = child;
+    child = undefined;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill(signal);
+    await exited;
+  };
+
+  // Another process may take the free port between our check and redis-server's bind: try a few.
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    try {
+      await launch();
+      break;
+    } catch (error) {
+      await terminate('SIGKILL');
+      if (attempt === 3) {
+        rmSync(directory, { recursive: true, force: true });
+        throw error;
+      }
+    }
+  }
+
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async stop() {
+      await terminate('SIGTERM');
+      rmSync(directory, { recursive: true, force: true });
+    },
+    kill: () => terminate('SIGKILL'),
+    async restart() {
+      await terminate('SIGKILL');
+      await launch();
+    },
+  };
+}
