@@ -15,6 +15,7 @@ import { serveStaticFiles } from './cch19/static-files.ts';
 import { registerChitchatStandin } from './chitchat-standin/standin.ts';
 import { createHelloRouter, escapeHtml } from './hello-http/app.ts';
 import { registerPoparazzi } from './poparazzi/server.ts';
+import { redisFlag, startSharedMode, type SharedMode } from './shared/shared-mode.ts';
 
 const program: Program = {
   name: 'north-pole',
@@ -29,6 +30,10 @@ Options:
   --node-http       run the same routes on node:http instead of our raw HTTP/1.1 server
   --chat-port N     BATCHAT's TCP port (default 1337; 0 picks a free port)
   --no-chat         do not start BATCHAT
+  --redis URL       shared mode: join every process started with the same Redis (redis:// or rediss://;
+                    default: the REDIS_URL environment variable, else this process alone). Rooms, views,
+                    the chat and Poparazzi's sessions and counts are then shared; see the README section
+                    "Running on many processes and machines"
   -h, --help        show this help
 
 On start it prints "listening on http://HOST:PORT/" (the real port, also with --port 0), then one
@@ -60,6 +65,7 @@ function readFlags() {
     'node-http': { type: 'boolean', default: false },
     'chat-port': { type: 'string' },
     'no-chat': { type: 'boolean', default: false },
+    redis: { type: 'string' },
   });
   return {
     // An empty PORT is as good as none: `PORT= npm start` should not be an error.
@@ -67,6 +73,7 @@ function readFlags() {
     host: values.host,
     nodeHttp: values['node-http'],
     chatPort: values['no-chat'] ? undefined : (portFlag(program, '--chat-port', values['chat-port']) ?? 1337),
+    redis: redisFlag(program, values.redis),
   };
 }
 
@@ -80,10 +87,10 @@ function mountRouter(router: Router, prefix: string, subRouter: Router, methods:
 }
 
 /** Register every HTTP/WebSocket application on `router`; the list is what the front page shows. */
-function mountServices(router: Router): MountedService[] {
+function mountServices(router: Router, shared: SharedMode | undefined): MountedService[] {
   const services: MountedService[] = [];
 
-  const day19 = registerDay19(router);
+  const day19 = registerDay19(router, { sharing: shared?.day19 });
   services.push({
     name: 'Day 19: Christmas Sockets on the Chimney',
     description: 'Table tennis on <code>/19/ws/ping</code> and the bird app: rooms on <code>/19/ws/room/&lt;number&gt;/user/&lt;name&gt;</code>, views on <code>GET /19/views</code>, <code>POST /19/reset</code>.',
@@ -149,7 +156,8 @@ function describeListenError(error: unknown, what: string, port: number): string
 async function main(): Promise<void> {
   const flags = readFlags();
   const router = new Router();
-  const services = mountServices(router);
+  const shared = flags.redis === undefined ? undefined : await startSharedMode(flags.redis);
+  const services = mountServices(router, shared);
   const listeners: Listener[] = [];
   const stack = flags.nodeHttp ? 'node:http' : 'our raw HTTP/1.1 server';
 
@@ -159,6 +167,7 @@ async function main(): Promise<void> {
     const listenersClosed = Promise.all(listeners.map((listener) => listener.close()));
     await Promise.all(services.map((service) => service.close().catch((error: unknown) => console.error(`north-pole: closing ${service.name}: ${String(error)}`))));
     await listenersClosed;
+    await shared?.close();
     console.log('closed');
   }, { forceAfterMs: SHUTDOWN_DEADLINE_MS });
 
@@ -197,6 +206,7 @@ async function main(): Promise<void> {
   console.log(`  chit chat stand-in ${base}/challenges/websocket_chit_chat/problem?access_token=…`);
   console.log(`  hello world        ${base}/hello`);
   if (chat !== undefined) console.log(`  BATCHAT (telnet)   ${flags.host} port ${chat.port}`);
+  if (shared !== undefined) console.log(`  shared through     ${shared.link.url} (node ${shared.link.nodeId})`);
   console.log('Ctrl-C to stop.');
 }
 
