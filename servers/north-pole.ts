@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   let chat: Awaited<ReturnType<typeof startBatchat>> | undefined;
   if (flags.chatPort !== undefined) {
     try {
-      chat = await startBatchat({ port: flags.chatPort, host: flags.host });
+      chat = await startBatchat({ port: flags.chatPort, host: flags.host, room: shared?.chat });
     } catch (error) {
       console.error(`north-pole: ${describeListenError(error, 'BATCHAT', flags.chatPort)} (use --chat-port N or --no-chat)`);
       process.exit(1);

@@ -58,6 +58,7 @@ export class RedisLink {
   readonly #subscriber: RedisSubscriber;
   readonly #channels = new Map<string, (payload: Buffer) => void>();
   readonly #readyHandlers: (() => void)[] = [];
+  readonly #scripts: RedisScript[] = [];
   readonly #log: (line: string) => void;
   #lost = false;
   #closing = false;
@@ -118,8 +119,15 @@ export class RedisLink {
     return Number(await this.commands.send(['PUBLISH', channel, payload]));
   }
 
+  /**
+   * A script loaded on every (re)connection before anything else is sent, so its first EVALSHA does not
+   * cost a NOSCRIPT round trip (which would let a later command from another process overtake it).
+   */
   script(source: string): RedisScript {
-    return new RedisScript(this.commands, source);
+    const script = new RedisScript(this.commands, source);
+    this.#scripts.push(script);
+    if (this.isReady) script.load();
+    return script;
   }
 
   async close(): Promise<void> {
@@ -136,6 +144,7 @@ export class RedisLink {
   #recovered(): void {
     if (this.#lost) this.#log(`redis: ${this.url} reachable again; sharing resumed`);
     this.#lost = false;
+    for (const script of this.#scripts) script.load();
     for (const handler of this.#readyHandlers) handler();
   }
 }
@@ -153,6 +162,11 @@ export class RedisScript {
     this.#client = client;
     this.#source = source;
     this.#sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  /** SCRIPT LOAD, pipelined: commands sent after it find the script. Failures are left to run()'s fallback. */
+  load(): void {
+    this.#client.send(['SCRIPT', 'LOAD', this.#source]).catch(() => {});
   }
 
   async run(keys: readonly string[], args: ReadonlyArray<string | number | Buffer>): Promise<RedisReply> {

@@ -4,6 +4,7 @@
 
 import { usageError, type Program } from '../../lib/cli.ts';
 import { parseRedisUrl } from '../../lib/redis/index.ts';
+import { SharedChatRoom } from '../batchat/shared-room.ts';
 import { RedisDay19Sharing } from '../cch19/shared-redis.ts';
 import { RedisLink } from './redis-link.ts';
 
@@ -13,6 +14,7 @@ const FIRST_CONNECT_WAIT_MS = 5_000;
 export interface SharedMode {
   readonly link: RedisLink;
   readonly day19: RedisDay19Sharing;
+  readonly chat: SharedChatRoom;
   close(): Promise<void>;
 }
 
@@ -22,10 +24,15 @@ export async function startSharedMode(url: string, log: (line: string) => void =
     log(`redis: ${link.url} did not answer within ${FIRST_CONNECT_WAIT_MS} ms; serving this process alone until it does`);
   }
   const day19 = await RedisDay19Sharing.create(link);
+  const chat = await SharedChatRoom.create(link, log);
   return {
     link,
     day19,
-    close: () => link.close(),
+    chat,
+    close: () => {
+      chat.close();
+      return link.close();
+    },
   };
 }
 
