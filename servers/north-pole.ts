@@ -31,9 +31,11 @@ Options:
   --chat-port N     BATCHAT's TCP port (default 1337; 0 picks a free port)
   --no-chat         do not start BATCHAT
   --redis URL       shared mode: join every process started with the same Redis (redis:// or rediss://;
-                    default: the REDIS_URL environment variable, else this process alone). Rooms, views,
-                    the chat and Poparazzi's sessions and counts are then shared; see the README section
-                    "Running on many processes and machines"
+                    default: the REDIS_URL environment variable, else this process alone). Day 19's
+                    rooms and views, the chat and Poparazzi's sessions and view counts are then shared,
+                    and Redis's own persistence (RDB/AOF) is what keeps Poparazzi's counts across
+                    restarts, in place of a data file. See the README section "Running on many
+                    processes and machines"
   -h, --help        show this help
 
 On start it prints "listening on http://HOST:PORT/" (the real port, also with --port 0), then one
@@ -98,7 +100,7 @@ function mountServices(router: Router, shared: SharedMode | undefined): MountedS
     close: () => day19.close(),
   });
 
-  const poparazzi = registerPoparazzi(router);
+  const poparazzi = registerPoparazzi(router, { shared: shared?.poparazzi });
   services.push({
     name: 'Poparazzi event stream',
     description: 'A WebSocket on <code>/</code> (bearer token first), tokens from <code>POST /sessions</code>, counts on <code>GET /posts/&lt;uuid&gt;/views</code>.',

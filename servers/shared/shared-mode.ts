@@ -6,6 +6,7 @@ import { usageError, type Program } from '../../lib/cli.ts';
 import { parseRedisUrl } from '../../lib/redis/index.ts';
 import { SharedChatRoom } from '../batchat/shared-room.ts';
 import { RedisDay19Sharing } from '../cch19/shared-redis.ts';
+import { RedisSessions, RedisViewCounter } from '../poparazzi/shared-redis.ts';
 import { RedisLink } from './redis-link.ts';
 
 /** How long start-up waits for Redis before serving alone (and reconnecting in the background). */
@@ -15,6 +16,7 @@ export interface SharedMode {
   readonly link: RedisLink;
   readonly day19: RedisDay19Sharing;
   readonly chat: SharedChatRoom;
+  readonly poparazzi: { sessions: RedisSessions; views: RedisViewCounter };
   close(): Promise<void>;
 }
 
@@ -29,6 +31,7 @@ export async function startSharedMode(url: string, log: (line: string) => void =
     link,
     day19,
     chat,
+    poparazzi: { sessions: new RedisSessions(link), views: new RedisViewCounter(link) },
     close: () => {
       chat.close();
       return link.close();
