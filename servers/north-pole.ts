@@ -16,6 +16,7 @@ import { registerChitchatStandin } from './chitchat-standin/standin.ts';
 import { createHelloRouter, escapeHtml } from './hello-http/app.ts';
 import { registerPoparazzi } from './poparazzi/server.ts';
 import { redisFlag, startSharedMode, type SharedMode } from './shared/shared-mode.ts';
+import { followPrimary, isWorkerProcess, runWorkers, workersFlag } from './shared/workers.ts';
 
 const program: Program = {
   name: 'north-pole',
@@ -36,6 +37,8 @@ Options:
                     and Redis's own persistence (RDB/AOF) is what keeps Poparazzi's counts across
                     restarts, in place of a data file. See the README section "Running on many
                     processes and machines"
+  --workers N       run N processes on the same ports (node:cluster), one per core; needs --redis.
+                    A worker that dies is started again; Ctrl-C stops them all
   -h, --help        show this help
 
 On start it prints "listening on http://HOST:PORT/" (the real port, also with --port 0), then one
@@ -68,14 +71,17 @@ function readFlags() {
     'chat-port': { type: 'string' },
     'no-chat': { type: 'boolean', default: false },
     redis: { type: 'string' },
+    workers: { type: 'string' },
   });
+  const redis = redisFlag(program, values.redis);
   return {
     // An empty PORT is as good as none: `PORT= npm start` should not be an error.
     port: portFlag(program, '--port', values.port) ?? portFlag(program, 'PORT', process.env.PORT || undefined) ?? 8000,
     host: values.host,
     nodeHttp: values['node-http'],
     chatPort: values['no-chat'] ? undefined : (portFlag(program, '--chat-port', values['chat-port']) ?? 1337),
-    redis: redisFlag(program, values.redis),
+    redis,
+    workers: workersFlag(program, values.workers, redis),
   };
 }
 
@@ -157,13 +163,14 @@ function describeListenError(error: unknown, what: string, port: number): string
 
 async function main(): Promise<void> {
   const flags = readFlags();
+  if (flags.workers > 1 && !isWorkerProcess()) return runWorkers(program, flags.workers, SHUTDOWN_DEADLINE_MS);
   const router = new Router();
   const shared = flags.redis === undefined ? undefined : await startSharedMode(flags.redis);
   const services = mountServices(router, shared);
   const listeners: Listener[] = [];
   const stack = flags.nodeHttp ? 'node:http' : 'our raw HTTP/1.1 server';
 
-  onShutdown(program, async (signal) => {
+  const stop = onShutdown(program, async (signal) => {
     console.log(`${signal}: closing every WebSocket with 1001, then the listeners`);
     // Stop accepting first (close() does), while the applications say goodbye on their sockets.
     const listenersClosed = Promise.all(listeners.map((listener) => listener.close()));
@@ -171,7 +178,8 @@ async function main(): Promise<void> {
     await listenersClosed;
     await shared?.close();
     console.log('closed');
-  }, { forceAfterMs: SHUTDOWN_DEADLINE_MS });
+  }, { forceAfterMs: SHUTDOWN_DEADLINE_MS, ignoreRepeatedSignals: isWorkerProcess() });
+  followPrimary(stop);
 
   let chat: Awaited<ReturnType<typeof startBatchat>> | undefined;
   if (flags.chatPort !== undefined) {
