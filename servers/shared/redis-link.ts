@@ -72,7 +72,8 @@ export class RedisLink {
     this.commands.on('ready', () => this.#recovered());
     this.commands.on('reconnecting', () => this.#lose('connection lost'));
     this.commands.on('error', (error: Error) => this.#lose(error.message));
-    this.#subscriber.on('error', (error: Error) => this.#lose(error.message));
+    // The outage is judged on the command connection alone, so it is logged once, not once per connection.
+    this.#subscriber.on('error', () => {});
     this.#subscriber.on('message', (channel: string, payload: Buffer) => this.#channels.get(channel)?.(payload));
   }
 

@@ -1,0 +1,125 @@
+// The shared mode when Redis goes away, with real processes and a real redis-server killed (SIGKILL) and
+// restarted empty: each process logs one line and keeps serving what it can alone (members on the same
+// process still get each other's tweets, the chat within a process still works), cross-process delivery
+// is back within 5 s of Redis returning, and the views counted meanwhile are in the global count.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WebSocket } from 'ws';
+import { httpCall, killAllNorthPoles, startNorthPole, type NorthPoleProcess } from './helpers/north-pole-process.ts';
+import { redisMissing, startRedis, type RedisServer } from './helpers/redis-server.ts';
+import { ChatUser } from './helpers/telnet-client.ts';
+import { DEFAULT_WAIT_MS } from './helpers/wait.ts';
+
+const RECOVERY_MS = 5_000;
+
+class Member {
+  readonly received: string[] = [];
+  readonly socket: WebSocket;
+  constructor(server: NorthPoleProcess, readonly name: string) {
+    this.socket = new WebSocket(`ws://127.0.0.1:${server.port}/19/ws/room/9/user/${name}`);
+    this.socket.on('message', (data) => this.received.push(JSON.parse(data.toString()).message));
+  }
+  opened(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.socket.once('open', () => resolve());
+      this.socket.once('error', reject);
+    });
+  }
+  tweet(message: string): void {
+    this.socket.send(JSON.stringify({ message }));
+  }
+  heard(message: string, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!this.received.includes(message)) return;
+        clearTimeout(timer);
+        this.socket.off('message', check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.socket.off('message', check);
+        reject(new Error(`${this.name}: no ${JSON.stringify(message)} within ${timeoutMs} ms; got ${JSON.stringify(this.received)}`));
+      }, timeoutMs);
+      this.socket.on('message', check);
+      check();
+    });
+  }
+}
+
+const viewsOn = async (server: NorthPoleProcess): Promise<number> => Number((await httpCall(server.port, 'GET', '/19/views')).body);
+
+describe('the shared mode when Redis is killed and restarted', { skip: redisMissing }, () => {
+  let redis: RedisServer;
+  let first: NorthPoleProcess;
+  let second: NorthPoleProcess;
+  const sockets: WebSocket[] = [];
+  const users: ChatUser[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+    [first, second] = await Promise.all([
+      startNorthPole(['--chat-port', '0', '--redis', redis.url]),
+      startNorthPole(['--chat-port', '0', '--redis', redis.url]),
+    ]);
+  });
+
+  after(async () => {
+    for (const socket of sockets) socket.terminate();
+    for (const user of users) user.socket.destroy();
+    killAllNorthPoles();
+    await redis?.stop();
+  });
+
+  test('alone during the outage, one log line each, whole again within 5 s, no view lost', async (context) => {
+    const [a1, a2, b1] = [new Member(first, 'a1'), new Member(first, 'a2'), new Member(second, 'b1')];
+    const members = [a1, a2, b1];
+    sockets.push(...members.map((member) => member.socket));
+    await Promise.all(members.map((member) => member.opened()));
+    const [x, y, z] = [await ChatUser.join(first.chatPort!, 'x'), await ChatUser.join(first.chatPort!, 'y'), await ChatUser.join(second.chatPort!, 'z')];
+    users.push(x, y, z);
+    assert.equal((await httpCall(first.port, 'POST', '/19/reset')).status, 200);
+
+    b1.tweet('before');
+    await Promise.all(members.map((member) => member.heard('before')));
+    assert.equal(await viewsOn(first), 3);
+
+    await redis.kill();
+    await Promise.all([first, second].map((server) => server.printed(/redis: \S+ unreachable .*serving this process alone and reconnecting/)));
+
+    // Alone: members and chat users on the same process still reach each other.
+    a1.tweet('during');
+    await Promise.all([a1.heard('during'), a2.heard('during')]);
+    x.say('still here');
+    assert.equal(await y.waitFor('<x>'), '<x> still here');
+    assert.deepEqual(await x.who(), ['x', 'y']);
+    assert.equal(await viewsOn(first), 5, 'the outage answer adds this process\'s views to the others\' last known count');
+    assert.equal((await httpCall(first.port, 'POST', '/19/reset')).status, 503, 'a reset needs every process');
+
+    // Redis comes back empty (persistence is off): delivery across processes returns within 5 s.
+    await redis.restart();
+    const back = performance.now();
+    for (let probe = 0; !b1.received.some((message) => message.startsWith('probe')); probe++) {
+      assert.ok(performance.now() - back < RECOVERY_MS, `no cross-process delivery ${RECOVERY_MS} ms after Redis returned`);
+      a1.tweet(`probe ${probe}`);
+      await b1.heard(`probe ${probe}`, 250).catch(() => {}); // not yet: probe again
+    }
+    const lastProbe = b1.received.at(-1)!;
+    await Promise.all([a1.heard(lastProbe), a2.heard(lastProbe)]);
+    const recoveredIn = performance.now() - back;
+    x.say('across again');
+    assert.equal(await z.waitFor('<x>', RECOVERY_MS), '<x> across again');
+
+    // Every copy handed to a member is a view, those of the outage included, on whichever process.
+    const delivered = members.reduce((sum, member) => sum + member.received.length, 0);
+    assert.equal(await viewsOn(first), delivered);
+    assert.equal(await viewsOn(second), delivered);
+    assert.deepEqual((await z.who()).sort(), ['x', 'y', 'z'], 'the presence was claimed again');
+
+    for (const server of [first, second]) {
+      assert.equal(server.output().match(/unreachable/g)?.length, 1, `one line per outage:\n${server.output()}`);
+      assert.match(server.output(), /reachable again; sharing resumed/);
+    }
+    context.diagnostic(`cross-process delivery back ${recoveredIn.toFixed(0)} ms after Redis restarted`);
+  });
+});
