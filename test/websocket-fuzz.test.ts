@@ -10,29 +10,10 @@ import { isWireCloseCode } from '../lib/websocket/close-codes.ts';
 import { WebSocketProtocol, type ProtocolHandler, type Role } from '../lib/websocket/protocol.ts';
 import { startEchoServer, type EchoServer } from '../servers/echo/server.ts';
 import { buildFrame, closeBody, parseFrames, RawWebSocket, type FrameSpec } from './helpers/raw-websocket.ts';
-
-/** mulberry32: small, fast, and the same sequence on every run for a given seed. */
-function prng(seed: number): (limit: number) => number {
-  let state = seed >>> 0;
-  return (limit: number) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return (((value ^ (value >>> 14)) >>> 0) / 4294967296) * limit | 0;
-  };
-}
-
-type Random = ReturnType<typeof prng>;
+import { prng, randomBytes, type Random } from './helpers/prng.ts';
 
 const MAX_MESSAGE_BYTES = 4096;
 const FAILURE_CODES = new Set([1002, 1007, 1008, 1009]);
-
-function randomBytes(random: Random, length: number): Buffer {
-  const bytes = Buffer.alloc(length);
-  for (let index = 0; index < length; index++) bytes[index] = random(256);
-  return bytes;
-}
 
 function randomPayload(random: Random, opcode: number): Buffer {
   const kind = random(6);

@@ -39,6 +39,7 @@ export class RedisClient extends RedisConnection {
     if (this.isClosing) return Promise.reject(new RedisConnectionError('CLOSED', `${String(args[0])} refused: the Redis client was closed`));
     try {
       checkArguments(args);
+      refuseSubscriberCommands(args[0]);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -127,12 +128,26 @@ export class RedisClient extends RedisConnection {
       command.reject(new RedisConnectionError('TIMEOUT', `${String(command.args[0])} timed out after ${timeoutMs} ms waiting for a connection to Redis (never sent)`));
     }
     if ((this.inFlight.peek()?.deadline ?? Infinity) <= now) {
-      const command = this.inFlight.shift()!;
-      const error = new RedisConnectionError('TIMEOUT', `${String(command.args[0])} got no reply within ${timeoutMs} ms (it may have run); the connection is reset`);
-      command.reject(error);
+      // The replies of the commands behind it could no longer be matched: they fail now, and the connection is reset.
+      const [late, ...behind] = this.inFlight.drain();
+      const error = new RedisConnectionError('TIMEOUT', `${String(late.args[0])} got no reply within ${timeoutMs} ms (it may have run); the connection is reset`);
+      late.reject(error);
+      const lost = new RedisConnectionError('CONNECTION_LOST', `the connection was reset after ${String(late.args[0])} timed out (a command in flight may or may not have run)`, { cause: error });
+      for (const command of behind) command.reject(lost);
       this.reset(error);
     }
     this.armTimeout();
+  }
+}
+
+/** Commands that turn a connection into a push stream, whose replies no longer match commands one to one. */
+const SUBSCRIBER_COMMANDS = new Set(['SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'MONITOR']);
+
+function refuseSubscriberCommands(name: CommandArgument): void {
+  if (typeof name !== 'string' || name.length < 7 || name.length > 10) return;
+  const upper = name.toUpperCase();
+  if (SUBSCRIBER_COMMANDS.has(upper)) {
+    throw new TypeError(`${upper} cannot be sent on a command client: ${upper === 'MONITOR' ? 'it turns the connection into a stream' : 'use createRedisSubscriber()'}`);
   }
 }
 

@@ -1,6 +1,7 @@
-// One Redis connection that keeps itself up: node:net or node:tls, the connect handshake (AUTH with or
-// without a username, SELECT, CLIENT SETNAME) before anything else is sent, and reconnection with
-// exponential backoff and full-range jitter when the connection drops. What travels on the connection
+// One Redis connection that keeps itself up (RESP "Networking layer": a TCP connection, here node:net, or
+// node:tls for rediss://), the connect handshake (the AUTH command with or without a username, SELECT,
+// CLIENT SETNAME) before anything else is sent, and reconnection with exponential backoff and jitter
+// (a random delay in the upper half of the step) when the connection drops. What travels on the connection
 // once it is ready — pipelined commands, or pub/sub — is the business of the subclass (client.ts,
 // subscriber.ts), through the hooks at the bottom.
 //
@@ -107,22 +108,18 @@ export abstract class RedisConnection extends EventEmitter {
     return this.closing;
   }
 
-  /** Close politely: the subclass sends QUIT after what is queued; resolves once the connection is closed. */
+  /**
+   * Close politely: what is queued is sent, then QUIT; resolves once the server has closed the connection.
+   * While connecting, it waits for the connection to be ready first (so `send(…); quit()` works); while
+   * waiting to reconnect, it closes at once and queued commands fail with CLOSED.
+   */
   quit(): Promise<void> {
     if (!this.closing) {
       this.closing = true;
       clearTimeout(this.reconnectTimer);
-      if (this.ready && this.socket) {
-        this.sendQuit();
-        // A server that never closes after QUIT does not hold us forever.
-        const socket = this.socket;
-        const timer = setTimeout(() => socket.destroy(), this.settings.commandTimeoutMs || 10_000);
-        socket.once('close', () => clearTimeout(timer));
-      } else if (this.socket) {
-        this.socket.destroy();
-      } else {
-        this.finishClosing();
-      }
+      if (this.ready) this.beginQuit();
+      else if (!this.socket) this.finishClosing();
+      // else: connecting; finishHandshake() quits once the handshake is done, onClosed() if it fails.
     }
     return this.closedPromise;
   }
@@ -199,10 +196,6 @@ export abstract class RedisConnection extends EventEmitter {
   }
 
   private onConnected(socket: net.Socket): void {
-    if (this.closing) {
-      socket.destroy();
-      return;
-    }
     const handshake: CommandArgument[][] = [];
     const { username, password, db } = this.endpoint;
     if (password !== undefined) handshake.push(username === undefined ? ['AUTH', password] : ['AUTH', username, password]);
@@ -221,6 +214,15 @@ export abstract class RedisConnection extends EventEmitter {
     clearTimeout(this.connectTimer);
     this.handshakeRemaining = -1;
     this.onHandshakeDone();
+    if (this.closing && this.socket) this.beginQuit();
+  }
+
+  private beginQuit(): void {
+    const socket = this.socket!;
+    this.sendQuit();
+    // A server that never closes after QUIT does not hold us forever.
+    const timer = setTimeout(() => socket.destroy(), this.settings.commandTimeoutMs || 10_000);
+    socket.once('close', () => clearTimeout(timer));
   }
 
   private onData(socket: net.Socket, chunk: Buffer): void {

@@ -4,8 +4,9 @@
 // redis-server is not installed (.ci/run installs the Debian package).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,14 +17,20 @@ export const redisMissing: string | undefined =
 export interface RedisServerOptions {
   /** `--requirepass`: the default user's password. */
   password?: string;
+  /** Serve TLS only (rediss://), with a self-signed certificate for 127.0.0.1 made by openssl; its PEM is `ca`. */
+  tls?: boolean;
   /** Any further `redis-server` arguments, e.g. ['--user', 'alice', 'on', '>secret', '~*', '&*', '+@all']. */
   args?: string[];
 }
 
 export interface RedisServer {
-  /** redis://127.0.0.1:PORT (no password in it: add one yourself). */
+  /** redis://127.0.0.1:PORT, or rediss:// with the tls option (no password in it: add one yourself). */
   url: string;
+  /** With the tls option: the server's self-signed certificate, to trust as `tls: { ca }`. */
+  ca: Buffer | undefined;
   port: number;
+  /** The process id of the running redis-server (it changes on restart()). */
+  readonly pid: number;
   /** Shut down cleanly (SIGTERM) and remove the directory; safe to call twice. */
   stop(): Promise<void>;
   /** SIGKILL, as a crash: clients see the connection drop. The directory stays for restart(). */
@@ -47,9 +54,9 @@ function freePort(): Promise<number> {
 }
 
 /** One PING over a fresh connection: true when the server answers (+PONG, or -NOAUTH when it wants a password). */
-function answersPing(port: number): Promise<boolean> {
+function answersPing(port: number, ca: Buffer | undefined): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = ca ? tls.connect({ host: '127.0.0.1', port, ca }) : net.connect({ host: '127.0.0.1', port });
     let answer = '';
     const done = (ok: boolean): void => {
       socket.destroy();
@@ -57,7 +64,7 @@ function answersPing(port: number): Promise<boolean> {
     };
     socket.setTimeout(1_000, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once(ca ? 'secureConnect' : 'connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       answer += chunk.toString('latin1');
       if (answer.includes('\r\n')) done(answer.startsWith('+PONG') || answer.startsWith('-NOAUTH'));
@@ -65,11 +72,27 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
+/** A key and a self-signed certificate for 127.0.0.1 in `directory`; returns the certificate's PEM. */
+function selfSignedCertificate(directory: string): Buffer {
+  const result = spawnSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout', join(directory, 'key.pem'), '-out', join(directory, 'cert.pem'),
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (result.status !== 0) throw new Error(`openssl could not make a certificate: ${result.error?.message ?? result.stderr.toString()}`);
+  return readFileSync(join(directory, 'cert.pem'));
+}
+
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   if (redisMissing) throw new Error(redisMissing);
   const directory = mkdtempSync(join(tmpdir(), 'redis-test-'));
+  const ca = options.tls ? selfSignedCertificate(directory) : undefined;
+  const listen = (port: number): string[] => ca
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', join(directory, 'cert.pem'), '--tls-key-file', join(directory, 'key.pem'),
+      '--tls-ca-cert-file', join(directory, 'cert.pem'), '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
   const args = (port: number): string[] => [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', directory,
+    ...listen(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', directory,
     '--daemonize', 'no', '--loglevel', 'warning', '--enable-debug-command', 'local',
     ...(options.password === undefined ? [] : ['--requirepass', options.password]),
     ...(options.args ?? []),
@@ -86,7 +109,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     server.once('exit', () => { exited = true; });
     const deadline = Date.now() + START_TIMEOUT_MS;
     // Poll by connecting: each failed attempt is a refused connection, which comes back at once.
-    while (!(await answersPing(port))) {
+    while (!(await answersPing(port, ca))) {
       if (exited) throw new Error(`redis-server exited on start (port ${port}): ${stderr.trim() || 'no output'}`);
       if (Date.now() > deadline) {
         server.kill('SIGKILL');
@@ -121,8 +144,12 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   }
 
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${ca ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     port,
+    ca,
+    get pid() {
+      return child?.pid ?? 0;
+    },
     async stop() {
       await terminate('SIGTERM');
       rmSync(directory, { recursive: true, force: true });
