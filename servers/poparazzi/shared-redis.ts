@@ -67,6 +67,8 @@ export class RedisSessions implements Sessions {
 
   /** Rejects when Redis is unreachable (the route answers 503): a token only this process knew would surprise its user elsewhere. */
   async issue(userId?: string): Promise<IssuedSession> {
+    // Fail at once rather than after the command timeout: the client can retry, or use another process.
+    if (!this.#link.isReady) throw new Error('Redis is unreachable');
     const session = this.#issuedHere.issue(userId);
     try {
       await this.#link.commands.send(['SET', sessionKey(session.token), session.user_id, 'EX', SESSION_TTL_SECONDS]);
@@ -119,6 +121,7 @@ export class RedisViewCounter implements ViewCounter {
 
   /** Rejects when Redis is unreachable (the route answers 503). */
   async viewsOf(postId: string): Promise<number> {
+    if (!this.#link.isReady) throw new Error('Redis is unreachable');
     const reply = await this.#link.commands.send(['HGET', VIEWS_KEY, postId]);
     return reply === null ? 0 : Number(String(reply));
   }
