@@ -5,10 +5,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WebSocket } from 'ws';
 import { httpCall, killAllNorthPoles, startNorthPole, type NorthPoleProcess } from './helpers/north-pole-process.ts';
 import { redisMissing, startRedis, type RedisServer } from './helpers/redis-server.ts';
-import { DEFAULT_WAIT_MS } from './helpers/wait.ts';
+import { RoomMember } from './helpers/room-member.ts';
 
 const LOAD_WAIT_MS = 60_000; // the whole load, on a loaded two-core machine
 
@@ -18,53 +17,11 @@ async function views(server: NorthPoleProcess): Promise<number> {
   return Number(answer.body);
 }
 
-/** A room member that records what it receives from the moment it opens. */
-class Member {
-  readonly received: string[] = [];
-  readonly socket: WebSocket;
-  readonly opened: Promise<void>;
-  #waiters = new Set<() => void>();
-
-  constructor(server: NorthPoleProcess, room: number, user: string) {
-    this.socket = new WebSocket(`ws://127.0.0.1:${server.port}/19/ws/room/${room}/user/${user}`);
-    this.socket.on('message', (data) => {
-      this.received.push(data.toString());
-      for (const waiter of this.#waiters) waiter();
-    });
-    this.opened = new Promise((resolve, reject) => {
-      this.socket.once('open', () => resolve());
-      this.socket.once('error', reject);
-    });
-  }
-
-  tweet(message: string): void {
-    this.socket.send(JSON.stringify({ message }));
-  }
-
-  /** Wait until `count` messages have arrived. */
-  until(count: number, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (this.received.length < count) return;
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`timed out with ${this.received.length} of ${count} messages: ${JSON.stringify(this.received.slice(-3))}`));
-      }, timeoutMs);
-      this.#waiters.add(check);
-      check();
-    });
-  }
-}
-
 describe('day 19 shared through Redis (two processes)', { skip: redisMissing }, () => {
   let redis: RedisServer;
   let first: NorthPoleProcess;
   let second: NorthPoleProcess;
-  const members: Member[] = [];
+  const members: RoomMember[] = [];
 
   before(async () => {
     redis = await startRedis();
@@ -80,8 +37,8 @@ describe('day 19 shared through Redis (two processes)', { skip: redisMissing }, 
     await redis?.stop();
   });
 
-  const join = async (server: NorthPoleProcess, room: number, user: string): Promise<Member> => {
-    const member = new Member(server, room, user);
+  const join = async (server: NorthPoleProcess, room: number, user: string): Promise<RoomMember> => {
+    const member = new RoomMember(server.port, room, user);
     members.push(member);
     await member.opened;
     return member;
@@ -127,7 +84,7 @@ describe('day 19 shared through Redis (two processes)', { skip: redisMissing }, 
   test('20 writers × 200 tweets split across the two processes: /19/views is 80,000 on both', async (context) => {
     const USERS = 20;
     const TWEETS = 200;
-    const room: Member[] = [];
+    const room: RoomMember[] = [];
     for (let user = 0; user < USERS; user++) room.push(await join(user % 2 === 0 ? first : second, 7, `user${user}`));
     for (const member of room) member.socket.pause(); // nobody reads until every tweet is sent
     assert.equal((await httpCall(first.port, 'POST', '/19/reset')).status, 200);

@@ -5,47 +5,12 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WebSocket } from 'ws';
 import { httpCall, killAllNorthPoles, startNorthPole, type NorthPoleProcess } from './helpers/north-pole-process.ts';
 import { redisMissing, startRedis, type RedisServer } from './helpers/redis-server.ts';
 import { ChatUser } from './helpers/telnet-client.ts';
-import { DEFAULT_WAIT_MS } from './helpers/wait.ts';
+import { RoomMember } from './helpers/room-member.ts';
 
 const RECOVERY_MS = 5_000;
-
-class Member {
-  readonly received: string[] = [];
-  readonly socket: WebSocket;
-  constructor(server: NorthPoleProcess, readonly name: string) {
-    this.socket = new WebSocket(`ws://127.0.0.1:${server.port}/19/ws/room/9/user/${name}`);
-    this.socket.on('message', (data) => this.received.push(JSON.parse(data.toString()).message));
-  }
-  opened(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.socket.once('open', () => resolve());
-      this.socket.once('error', reject);
-    });
-  }
-  tweet(message: string): void {
-    this.socket.send(JSON.stringify({ message }));
-  }
-  heard(message: string, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!this.received.includes(message)) return;
-        clearTimeout(timer);
-        this.socket.off('message', check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.socket.off('message', check);
-        reject(new Error(`${this.name}: no ${JSON.stringify(message)} within ${timeoutMs} ms; got ${JSON.stringify(this.received)}`));
-      }, timeoutMs);
-      this.socket.on('message', check);
-      check();
-    });
-  }
-}
 
 const viewsOn = async (server: NorthPoleProcess): Promise<number> => Number((await httpCall(server.port, 'GET', '/19/views')).body);
 
@@ -53,7 +18,7 @@ describe('the shared mode when Redis is killed and restarted', { skip: redisMiss
   let redis: RedisServer;
   let first: NorthPoleProcess;
   let second: NorthPoleProcess;
-  const sockets: WebSocket[] = [];
+  const sockets: RoomMember['socket'][] = [];
   const users: ChatUser[] = [];
 
   before(async () => {
@@ -72,10 +37,10 @@ describe('the shared mode when Redis is killed and restarted', { skip: redisMiss
   });
 
   test('alone during the outage, one log line each, whole again within 5 s, no view lost', async (context) => {
-    const [a1, a2, b1] = [new Member(first, 'a1'), new Member(first, 'a2'), new Member(second, 'b1')];
+    const [a1, a2, b1] = [new RoomMember(first.port, 9, 'a1'), new RoomMember(first.port, 9, 'a2'), new RoomMember(second.port, 9, 'b1')];
     const members = [a1, a2, b1];
     sockets.push(...members.map((member) => member.socket));
-    await Promise.all(members.map((member) => member.opened()));
+    await Promise.all(members.map((member) => member.opened));
     const [x, y, z] = [await ChatUser.join(first.chatPort!, 'x'), await ChatUser.join(first.chatPort!, 'y'), await ChatUser.join(second.chatPort!, 'z')];
     users.push(x, y, z);
     assert.equal((await httpCall(first.port, 'POST', '/19/reset')).status, 200);
@@ -99,12 +64,12 @@ describe('the shared mode when Redis is killed and restarted', { skip: redisMiss
     // Redis comes back empty (persistence is off): delivery across processes returns within 5 s.
     await redis.restart();
     const back = performance.now();
-    for (let probe = 0; !b1.received.some((message) => message.startsWith('probe')); probe++) {
+    for (let probe = 0; !b1.received.some((text) => JSON.parse(text).message.startsWith('probe')); probe++) {
       assert.ok(performance.now() - back < RECOVERY_MS, `no cross-process delivery ${RECOVERY_MS} ms after Redis returned`);
       a1.tweet(`probe ${probe}`);
       await b1.heard(`probe ${probe}`, 250).catch(() => {}); // not yet: probe again
     }
-    const lastProbe = b1.received.at(-1)!;
+    const lastProbe = JSON.parse(b1.received.at(-1)!).message as string;
     await Promise.all([a1.heard(lastProbe), a2.heard(lastProbe)]);
     const recoveredIn = performance.now() - back;
     x.say('across again');

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { killAllNorthPoles, START_WAIT_MS, startNorthPole, type NorthPoleProcess } from './helpers/north-pole-process.ts';
 import { redisMissing, startRedis, type RedisServer } from './helpers/redis-server.ts';
-import { DEFAULT_WAIT_MS } from './helpers/wait.ts';
+import { RoomMember } from './helpers/room-member.ts';
 
 const PROJECT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -21,39 +21,6 @@ test('--workers 2 without --redis is refused with a clear message and exit statu
   assert.match(refused.stderr, /--workers 2 needs --redis URL \(or REDIS_URL\)/);
   assert.match(refused.stderr, /Usage: npm start/);
 });
-
-/** A WebSocket in a day-19 room, with what it received and how it closed. */
-class Member {
-  readonly received: string[] = [];
-  readonly socket: WebSocket;
-  readonly closed: Promise<number>;
-  constructor(server: NorthPoleProcess, user: string) {
-    this.socket = new WebSocket(`ws://127.0.0.1:${server.port}/19/ws/room/1/user/${user}`);
-    this.socket.on('message', (data) => this.received.push(data.toString()));
-    this.socket.on('error', () => {});
-    this.closed = new Promise((resolve) => this.socket.once('close', (code) => resolve(code)));
-  }
-  opened(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.socket.once('open', () => resolve());
-      this.socket.once('error', reject);
-    });
-  }
-  /** Resolve once a message containing `text` arrived. */
-  heard(text: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!this.received.some((message) => message.includes(text))) return;
-        clearTimeout(timer);
-        this.socket.off('message', check);
-        resolve();
-      };
-      const timer = setTimeout(() => reject(new Error(`no ${text} within ${DEFAULT_WAIT_MS} ms; got ${JSON.stringify(this.received)}`)), DEFAULT_WAIT_MS);
-      this.socket.on('message', check);
-      check();
-    });
-  }
-}
 
 describe('--workers 2 --redis', { skip: redisMissing }, () => {
   let redis: RedisServer;
@@ -83,8 +50,8 @@ describe('--workers 2 --redis', { skip: redisMissing }, () => {
     assert.equal(server.output().match(/^listening on /gm)?.length, 1, 'the banner is shown once');
 
     // Round-robin hands the connections to both workers in turn; Redis makes them one room.
-    const members = Array.from({ length: 8 }, (_, index) => new Member(server, `member${index}`));
-    await Promise.all(members.map((member) => member.opened()));
+    const members = Array.from({ length: 8 }, (_, index) => new RoomMember(server.port, 1, `member${index}`));
+    await Promise.all(members.map((member) => member.opened));
     members[0]!.socket.send(JSON.stringify({ message: 'to all eight' }));
     await Promise.all(members.map((member) => member.heard('to all eight')));
 
@@ -98,8 +65,8 @@ describe('--workers 2 --redis', { skip: redisMissing }, () => {
     const survivors = members.filter((member) => member.socket.readyState === WebSocket.OPEN);
     assert.ok(lost.length > 0 && survivors.length > 0, `round-robin put clients on both workers (${lost.length} lost, ${survivors.length} kept)`);
 
-    const newcomers = Array.from({ length: 4 }, (_, index) => new Member(server, `newcomer${index}`));
-    await Promise.all(newcomers.map((member) => member.opened()));
+    const newcomers = Array.from({ length: 4 }, (_, index) => new RoomMember(server.port, 1, `newcomer${index}`));
+    await Promise.all(newcomers.map((member) => member.opened));
     survivors[0]!.socket.send(JSON.stringify({ message: 'after the restart' }));
     await Promise.all([...survivors, ...newcomers].map((member) => member.heard('after the restart')));
 
