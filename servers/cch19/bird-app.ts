@@ -35,12 +35,15 @@ export interface PostedTweet {
 export class BirdApp<Frame> {
   readonly #rooms = new Map<string, Set<RoomMember<Frame>>>();
   readonly #frameTweet: (text: string) => Frame;
-  readonly #hooks: BirdAppHooks;
+  // Kept as two fields (undefined without a shared mode) so the hot path tests a field, not a property of an object.
+  readonly #tweetPosted: BirdAppHooks['tweetPosted'];
+  readonly #viewsAdded: BirdAppHooks['viewsAdded'];
   #views = 0;
 
   constructor(frameTweet: (text: string) => Frame, hooks: BirdAppHooks = {}) {
     this.#frameTweet = frameTweet;
-    this.#hooks = hooks;
+    this.#tweetPosted = hooks.tweetPosted?.bind(hooks);
+    this.#viewsAdded = hooks.viewsAdded?.bind(hooks);
   }
 
   /** Tweet copies handed to members since start or the last reset. */
@@ -88,7 +91,7 @@ export class BirdApp<Frame> {
     if (message === undefined) return undefined;
     const text = formatTweet(author, message);
     const views = this.deliver(room, text);
-    this.#hooks.tweetPosted?.(room, text);
+    if (this.#tweetPosted !== undefined) this.#tweetPosted(room, text);
     return { text, views };
   }
 
@@ -105,7 +108,7 @@ export class BirdApp<Frame> {
       if (member.deliver(frame)) views++;
     }
     this.#views += views;
-    if (views > 0) this.#hooks.viewsAdded?.(views);
+    if (views > 0 && this.#viewsAdded !== undefined) this.#viewsAdded(views);
     return views;
   }
 }
