@@ -106,6 +106,22 @@ describe('Redis client against a real redis-server', { skip: redisMissing }, () 
     }
   });
 
+  test('a long pipeline of 20,000 commands gets every reply, in order', async () => {
+    const client = open(server.url);
+    const replies = await Promise.all(Array.from({ length: 20_000 }, () => client.send(['INCR', 'long-pipeline'])));
+    replies.forEach((reply, index) => assert.equal(reply, index + 1));
+  });
+
+  test('a slow server: beyond maxQueuedCommands in flight, QUEUE_FULL at once; the rest complete', async () => {
+    const client = open(server.url, { maxQueuedCommands: 10 });
+    await client.send(['PING']);
+    const sleeping = client.send(['DEBUG', 'SLEEP', '0.2']);
+    const behind = Array.from({ length: 9 }, (_, index) => client.send(['ECHO', String(index)]));
+    await rejectsWith(client.send(['PING']), 'QUEUE_FULL', /10 commands already wait for Redis \(maxQueuedCommands 10\) and Redis is not keeping up/);
+    assert.equal(await sleeping, 'OK');
+    assert.deepEqual((await Promise.all(behind)).map(String), ['0', '1', '2', '3', '4', '5', '6', '7', '8']);
+  });
+
   test('commands sent before the connection is ready wait in the queue and run in order', async () => {
     const client = open(server.url);
     assert.equal(client.isReady, false);
@@ -289,6 +305,26 @@ describe('Redis client: the server killed and restarted mid-test', { skip: redis
 });
 
 describe('Redis client: a server that does not speak RESP', () => {
+  test('a server that accepts but never answers the handshake: CONNECT_FAILED after connectTimeoutMs, and retries', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => { sockets.push(socket); });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const client = createRedisClient(`redis://:pw@127.0.0.1:${(silent.address() as net.AddressInfo).port}`, { connectTimeoutMs: 150, reconnect: { initialDelayMs: 10, maxDelayMs: 20 } });
+    const errors: Error[] = [];
+    client.on('error', (error) => errors.push(error));
+    try {
+      const [info] = await waitFor<[ReconnectingInfo]>(client, 'reconnecting');
+      assert.match(info.error.message, /could not connect to redis:\/\/127\.0\.0\.1:\d+ failed: connecting to .* took longer than 150 ms/);
+      assert.equal((info.error as RedisConnectionError).code, 'CONNECT_FAILED');
+      await waitFor(client, 'reconnecting');
+      assert.ok(sockets.length >= 2, 'it tried again');
+    } finally {
+      await client.disconnect();
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+
   test('garbage or hostile nesting fails the commands in flight, reports a protocol error, and reconnects', async () => {
     const replies = ['%1\r\n+a\r\n+b\r\n', '*1\r\n'.repeat(10_000), '+OK\r\n'];
     let connections = 0;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RedisProtocolError, RedisReplyError } from '../lib/redis/errors.ts';
 import { ReplyParser, type RedisReply } from '../lib/redis/reply-parser.ts';
-import { prng, randomBytes, type Random } from './helpers/prng.ts';
+import { mutate, prng, randomBytes, type Random } from './helpers/prng.ts';
 
 const LIMITS = { maxBulkBytes: 64 * 1024, maxArrayLength: 1000, maxDepth: 8, maxLineBytes: 256 };
 
@@ -48,28 +48,10 @@ function plain(reply: RedisReply): unknown {
   return reply;
 }
 
-function mutate(random: Random, stream: Buffer): Buffer {
-  let bytes = Buffer.from(stream);
-  for (let step = 1 + random(4); step > 0 && bytes.length > 0; step--) {
-    const at = random(bytes.length);
-    switch (random(5)) {
-      case 0:
-        bytes[at] ^= 1 << random(8);
-        break;
-      case 1:
-        bytes = Buffer.concat([bytes.subarray(0, at), randomBytes(random, 1 + random(8)), bytes.subarray(at)]);
-        break;
-      case 2:
-        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(Math.min(bytes.length, at + 1 + random(8)))]);
-        break;
-      case 3:
-        bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(['*99999\r\n', '$70000\r\n', '*1\r\n'.repeat(20), '%2\r\n', ':-\r\n'][random(5)]), bytes.subarray(at)]);
-        break;
-      default:
-        bytes = bytes.subarray(0, at);
-    }
-  }
-  return bytes;
+/** Damage a stream: flip bits, insert or delete bytes, cut it short, or insert a hostile header. */
+const HOSTILE_HEADERS = ['*99999\r\n', '$70000\r\n', '*1\r\n'.repeat(20), '%2\r\n', ':-\r\n'];
+function mutateReplies(random: Random, stream: Buffer): Buffer {
+  return mutate(random, stream, (bytes, at) => Buffer.concat([bytes.subarray(0, at), Buffer.from(HOSTILE_HEADERS[random(HOSTILE_HEADERS.length)]), bytes.subarray(at)]));
 }
 
 /** Feed in random splits; returns the replies, or the protocol error that stopped the parser. */
@@ -110,7 +92,7 @@ describe('reply parser fuzz (seeded)', () => {
       const values = Array.from({ length: 1 + random(6) }, () => randomReply(random, 1));
       const pieces = values.map((value) => serialize(value));
       const stream = Buffer.concat(pieces);
-      const damaged = mutate(random, stream);
+      const damaged = mutateReplies(random, stream);
       const { replies, error } = feed(random, damaged, `round ${round}`);
       outcomes[error ? 'refused' : 'parsed']++;
       // Whatever the damage, replies lying wholly before the first changed byte come out as written.
