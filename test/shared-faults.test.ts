@@ -12,6 +12,24 @@ import { RoomMember } from './helpers/room-member.ts';
 
 const RECOVERY_MS = 5_000;
 
+/**
+ * Tweet probes from `from` until `to` hears one (each probe waits 250 ms for its echo); fails if that takes
+ * longer than RECOVERY_MS from `since`. Once one got through, every later one does too (the connection is
+ * back): resolves when `to` has the last one sent, whose message it returns.
+ */
+async function probeUntilHeard(from: RoomMember, to: RoomMember, since: number): Promise<string> {
+  const heardAny = (): boolean => to.received.some((text) => (JSON.parse(text).message as string).startsWith('probe'));
+  let last = '';
+  for (let probe = 0; !heardAny(); probe++) {
+    assert.ok(performance.now() - since < RECOVERY_MS, `no cross-process delivery ${RECOVERY_MS} ms after Redis returned`);
+    last = `probe ${probe}`;
+    from.tweet(last);
+    await to.heard(last, 250).catch(() => {}); // not yet: probe again
+  }
+  await to.heard(last);
+  return last;
+}
+
 const viewsOn = async (server: NorthPoleProcess): Promise<number> => Number((await httpCall(server.port, 'GET', '/19/views')).body);
 
 describe('the shared mode when Redis is killed and restarted', { skip: redisMissing }, () => {
@@ -64,13 +82,9 @@ describe('the shared mode when Redis is killed and restarted', { skip: redisMiss
     // Redis comes back empty (persistence is off): delivery across processes returns within 5 s.
     await redis.restart();
     const back = performance.now();
-    for (let probe = 0; !b1.received.some((text) => JSON.parse(text).message.startsWith('probe')); probe++) {
-      assert.ok(performance.now() - back < RECOVERY_MS, `no cross-process delivery ${RECOVERY_MS} ms after Redis returned`);
-      a1.tweet(`probe ${probe}`);
-      await b1.heard(`probe ${probe}`, 250).catch(() => {}); // not yet: probe again
-    }
-    const lastProbe = JSON.parse(b1.received.at(-1)!).message as string;
-    await Promise.all([a1.heard(lastProbe), a2.heard(lastProbe)]);
+    const probe = await probeUntilHeard(a1, b1, back);
+    // Every probe was delivered on a1's own process too.
+    await Promise.all([a1.heard(probe), a2.heard(probe)]);
     const recoveredIn = performance.now() - back;
     x.say('across again');
     assert.equal(await z.waitFor('<x>', RECOVERY_MS), '<x> across again');
@@ -86,5 +100,17 @@ describe('the shared mode when Redis is killed and restarted', { skip: redisMiss
       assert.match(server.output(), /reachable again; sharing resumed/);
     }
     context.diagnostic(`cross-process delivery back ${recoveredIn.toFixed(0)} ms after Redis restarted`);
+  });
+
+  test('a process started while Redis is down serves alone, then joins the others once Redis is up', async () => {
+    await redis.kill();
+    const late = await startNorthPole(['--no-chat', '--redis', redis.url]);
+    assert.match(late.output(), /did not answer within \d+ ms; serving this process alone until it does/);
+    const here = new RoomMember(late.port, 11, 'here');
+    const there = new RoomMember(first.port, 11, 'there');
+    sockets.push(here.socket, there.socket);
+    await Promise.all([here.opened, there.opened]);
+    await redis.restart();
+    await probeUntilHeard(there, here, performance.now());
   });
 });
