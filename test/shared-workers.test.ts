@@ -13,13 +13,19 @@ import { RoomMember } from './helpers/room-member.ts';
 
 const PROJECT = fileURLToPath(new URL('..', import.meta.url));
 
-test('--workers 2 without --redis is refused with a clear message and exit status 2', () => {
+test('--workers 2 without --redis, or a --redis that is not a Redis URL, is refused with a clear message and exit status 2; --help explains both', () => {
   const refused = spawnSync(process.execPath, ['--import', 'tsx', 'servers/north-pole.ts', '--workers', '2'], {
     cwd: PROJECT, encoding: 'utf8', timeout: START_WAIT_MS, env: { ...process.env, REDIS_URL: '' },
   });
   assert.equal(refused.status, 2);
   assert.match(refused.stderr, /--workers 2 needs --redis URL \(or REDIS_URL\)/);
   assert.match(refused.stderr, /Usage: npm start/);
+  const help = spawnSync(process.execPath, ['--import', 'tsx', 'servers/north-pole.ts', '--help'], { cwd: PROJECT, encoding: 'utf8', timeout: START_WAIT_MS });
+  assert.equal(help.status, 0);
+  for (const text of ['--redis URL', 'REDIS_URL', '--workers N', 'in place of a data file']) assert.ok(help.stdout.includes(text), text);
+  const badUrl = spawnSync(process.execPath, ['--import', 'tsx', 'servers/north-pole.ts', '--redis', 'http://example.com'], { cwd: PROJECT, encoding: 'utf8', timeout: START_WAIT_MS });
+  assert.equal(badUrl.status, 2);
+  assert.match(badUrl.stderr, /--redis: invalid Redis URL/);
 });
 
 describe('--workers 2 --redis', { skip: redisMissing }, () => {
