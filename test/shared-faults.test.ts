@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { httpCall, killAllNorthPoles, startNorthPole, type NorthPoleProcess } from './helpers/north-pole-process.ts';
 import { redisMissing, startRedis, type RedisServer } from './helpers/redis-server.ts';
 import { ChatUser } from './helpers/telnet-client.ts';
+import { createRedisClient } from '../lib/redis/index.ts';
 import { RoomMember } from './helpers/room-member.ts';
 
 const RECOVERY_MS = 5_000;
@@ -113,4 +114,45 @@ describe('the shared mode when Redis is killed and restarted', { skip: redisMiss
     await redis.restart();
     await probeUntilHeard(there, here, performance.now());
   });
+
+  test('a user who leaves while Redis is unreachable (frozen, its data kept) is gone from /who once it is back', async () => {
+    const ursula = await ChatUser.join(first.chatPort!, 'ursula');
+    const walter = await ChatUser.join(second.chatPort!, 'walter');
+    users.push(ursula, walter);
+    // The previous test restarted Redis: the second process may still be reconnecting (it then lists its own users only).
+    const since = Date.now();
+    while (!(await walter.who()).includes('ursula')) {
+      assert.ok(Date.now() - since < RECOVERY_MS, 'ursula not listed on the other process');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+
+    const outages = (server: NorthPoleProcess): number => server.output().match(/unreachable/g)?.length ?? 0;
+    const before = outages(first);
+    const pid = await redisPid(redis.url);
+    process.kill(pid, 'SIGSTOP'); // connections stay open, nothing answers: the command timeout ends them
+    try {
+      await first.printed(new RegExp(`(?:unreachable[^]*){${before + 1}}`), 20_000);
+      const left = new Promise((resolve) => ursula.socket.once('close', resolve));
+      ursula.say('/quit');
+      await left;
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const back = Date.now();
+    while ((await walter.who()).includes('ursula')) {
+      assert.ok(Date.now() - back < 10_000, 'ursula still listed 10 s after Redis came back');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  });
 });
+
+/** The redis-server's process id, from INFO. */
+async function redisPid(url: string): Promise<number> {
+  const client = createRedisClient(url);
+  try {
+    const info = String(await client.send(['INFO', 'server']));
+    return Number(/process_id:(\d+)/.exec(info)![1]);
+  } finally {
+    await client.quit();
+  }
+}

@@ -163,8 +163,13 @@ export class SharedChatRoom implements Room {
     }
   }
 
-  /** After a reconnect our presence may be gone (a restarted Redis, an outage longer than the TTL): claim every local name again. */
+  /**
+   * After a reconnect our presence may be gone (a restarted Redis, an outage longer than the TTL) or stale
+   * (users who left during the outage could not be released): start it again from the users we have now.
+   * The DEL and the claims go out on one connection, so Redis runs them in that order.
+   */
   async #claimAllAgain(): Promise<void> {
+    this.#link.commands.send(['DEL', this.#nodeKey]).catch(() => {});
     for (const [member, joinedAt] of this.#joinedAt) {
       try {
         if (!(await this.#claimName(member, joinedAt))) {
