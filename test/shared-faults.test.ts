@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { httpCall, killAllNorthPoles, startNorthPole, type NorthPoleProcess } from './helpers/north-pole-process.ts';
 import { redisMissing, startRedis, type RedisServer } from './helpers/redis-server.ts';
 import { ChatUser } from './helpers/telnet-client.ts';
-import { createRedisClient } from '../lib/redis/index.ts';
+import { redisServerPid } from './helpers/redis-pid.ts';
 import { RoomMember } from './helpers/room-member.ts';
 
 const RECOVERY_MS = 5_000;
@@ -128,7 +128,7 @@ describe('the shared mode when Redis is killed and restarted', { skip: redisMiss
 
     const outages = (server: NorthPoleProcess): number => server.output().match(/unreachable/g)?.length ?? 0;
     const before = outages(first);
-    const pid = await redisPid(redis.url);
+    const pid = await redisServerPid(redis.url);
     process.kill(pid, 'SIGSTOP'); // connections stay open, nothing answers: the command timeout ends them
     try {
       await first.printed(new RegExp(`(?:unreachable[^]*){${before + 1}}`), 20_000);
@@ -146,13 +146,3 @@ describe('the shared mode when Redis is killed and restarted', { skip: redisMiss
   });
 });
 
-/** The redis-server's process id, from INFO. */
-async function redisPid(url: string): Promise<number> {
-  const client = createRedisClient(url);
-  try {
-    const info = String(await client.send(['INFO', 'server']));
-    return Number(/process_id:(\d+)/.exec(info)![1]);
-  } finally {
-    await client.quit();
-  }
-}

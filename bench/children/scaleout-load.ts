@@ -6,7 +6,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { report, runChild } from '../processes.ts';
+import { fromParent, report, runChild } from '../processes.ts';
 import { CpuMeter } from '../stats.ts';
 import { FrameCounter, maskedFrame, openMany, openWebSocket, Opcode } from '../wire.ts';
 
@@ -51,6 +51,9 @@ runChild(async () => {
   }
 
   await round(Math.max(1, Math.round(messages / 10))); // warm-up: connections to Redis, JIT
+  // The parent reads the servers' CPU time between 'measuring' and 'go', and again after the result.
+  report({ type: 'measuring' });
+  await fromParent('go');
   const measured = await round(messages);
   for (const { socket } of [...room, sender]) socket.destroy();
   report({ type: 'result', ...measured, deliveries: room.length * messages });
