@@ -3,6 +3,7 @@
 // reconnects, subscribes again to everything before 'ready', and messages flow again.
 
 import assert from 'node:assert/strict';
+import * as net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createRedisClient, createRedisSubscriber, RedisConnectionError, type RedisClient, type RedisSubscriber } from '../lib/redis/index.ts';
 import { redisMissing, startRedis, type RedisServer } from './helpers/redis-server.ts';
@@ -110,6 +111,47 @@ describe('Redis subscriber: the server killed and restarted mid-test', { skip: r
       await subscriber.disconnect();
       await publisher.disconnect();
       await server.stop();
+    }
+  });
+});
+
+describe('Redis subscriber: quit while resubscribing', () => {
+  test('quit() after the reconnect handshake but before the resubscribe is confirmed still sends QUIT and closes', async () => {
+    // A stand-in server, since the moment is hard to catch on a real one: the first connection confirms
+    // the subscription, then drops; the second never confirms, and answers QUIT.
+    let connections = 0;
+    let resubscribeSeen: () => void = () => {};
+    const resubscribed = new Promise<void>((resolve) => { resubscribeSeen = resolve; });
+    const sockets: net.Socket[] = [];
+    const standIn = net.createServer((socket) => {
+      const connection = ++connections;
+      sockets.push(socket);
+      socket.on('error', () => {});
+      socket.on('data', (chunk) => {
+        const text = chunk.toString('latin1');
+        if (text.includes('QUIT')) {
+          socket.end('+OK\r\n');
+        } else if (connection === 1) {
+          socket.write('*3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n');
+          socket.destroy();
+        } else {
+          resubscribeSeen();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+    const subscriber = createRedisSubscriber(`redis://127.0.0.1:${(standIn.address() as net.AddressInfo).port}`, { reconnect: { initialDelayMs: 10, maxDelayMs: 20 } });
+    subscriber.on('error', () => {});
+    try {
+      await subscriber.subscribe('x');
+      await resubscribed;
+      assert.equal(subscriber.isReady, false, 'not ready: the resubscribe is not confirmed');
+      await subscriber.quit();
+      assert.equal(connections, 2);
+    } finally {
+      await subscriber.disconnect();
+      for (const socket of sockets) socket.destroy();
+      standIn.close();
     }
   });
 });

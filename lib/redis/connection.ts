@@ -78,6 +78,9 @@ export abstract class RedisConnection extends EventEmitter {
   private handshakeRemaining = -1;
   private handshakeError: RedisReplyError | undefined;
   private ready = false;
+  /** The handshake on the current socket is done: commands can be written (a subscriber may still be resubscribing). */
+  private handshakeDone = false;
+  private quitSent = false;
   /** Why the current socket is being torn down by us (timeout, protocol error, refused handshake). */
   private resetReason: Error | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
@@ -117,7 +120,7 @@ export abstract class RedisConnection extends EventEmitter {
     if (!this.closing) {
       this.closing = true;
       clearTimeout(this.reconnectTimer);
-      if (this.ready) this.beginQuit();
+      if (this.handshakeDone) this.beginQuit();
       else if (!this.socket) this.finishClosing();
       // else: connecting; finishHandshake() quits once the handshake is done, onClosed() if it fails.
     }
@@ -156,14 +159,19 @@ export abstract class RedisConnection extends EventEmitter {
     this.socket.destroy();
   }
 
-  /** Emit 'error' to listeners, or log one line per outage when there are none. */
-  protected report(error: Error): void {
+  /**
+   * Emit 'error' to listeners; with none, log a connection failure once per outage (`outage`), any other
+   * error (rare: an error reply nobody waits for) once each.
+   */
+  protected report(error: Error, outage = false): void {
     if (this.listenerCount('error') > 0) {
       this.emit('error', error);
+    } else if (!outage) {
+      console.error(`redis ${describeEndpoint(this.endpoint)}: ${error.message}`);
     } else if (!this.inOutage) {
       console.error(`redis ${describeEndpoint(this.endpoint)}: ${error.message}; reconnecting (this is logged once per outage; listen for 'error' to see every failure)`);
     }
-    this.inOutage = true;
+    if (outage) this.inOutage = true;
   }
 
   /** The subclass is ready to carry traffic (after the handshake, or a subscriber's resubscribe). */
@@ -213,11 +221,14 @@ export abstract class RedisConnection extends EventEmitter {
   private finishHandshake(): void {
     clearTimeout(this.connectTimer);
     this.handshakeRemaining = -1;
+    this.handshakeDone = true;
     this.onHandshakeDone();
     if (this.closing && this.socket) this.beginQuit();
   }
 
   private beginQuit(): void {
+    if (this.quitSent) return; // quit() from a 'ready' listener, then finishHandshake() again
+    this.quitSent = true;
     const socket = this.socket!;
     this.sendQuit();
     // A server that never closes after QUIT does not hold us forever.
@@ -261,6 +272,7 @@ export abstract class RedisConnection extends EventEmitter {
     this.socket = undefined;
     this.parser = undefined;
     this.ready = false;
+    this.handshakeDone = false;
     this.handshakeRemaining = -1;
     const reason = this.resetReason ?? new Error('the server closed the connection');
     const lost = new RedisConnectionError(
@@ -273,7 +285,7 @@ export abstract class RedisConnection extends EventEmitter {
       this.finishClosing();
       return;
     }
-    this.report(lost);
+    this.report(lost, true);
     this.scheduleReconnect(lost);
   }
 

@@ -102,13 +102,11 @@ export class RedisSubscriber extends RedisConnection {
       return;
     }
     // Resubscribe to everything before saying 'ready'; the last confirmation makes us ready.
-    let last: Kind | undefined;
-    if (this.channels.size > 0) last = 'subscribe';
-    if (this.patterns.size > 0) last = 'psubscribe';
     this.resubscribing = true;
     const becomeReady: Waiter = { resolve: () => this.becomeReady(), reject() {}, internal: true };
-    if (this.channels.size > 0) this.sendChange('subscribe', [...this.channels], last === 'subscribe' ? becomeReady : undefined);
-    if (this.patterns.size > 0) this.sendChange('psubscribe', [...this.patterns], becomeReady);
+    const hasPatterns = this.patterns.size > 0;
+    if (this.channels.size > 0) this.sendChange('subscribe', [...this.channels], hasPatterns ? undefined : becomeReady);
+    if (hasPatterns) this.sendChange('psubscribe', [...this.patterns], becomeReady);
   }
 
   private becomeReady(): void {

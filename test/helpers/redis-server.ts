@@ -41,6 +41,12 @@ export interface RedisServer {
 
 const START_TIMEOUT_MS = 10_000;
 
+/** Every redis-server still running: killed when the test process exits, even after a failed test. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const server of running) server.kill('SIGKILL');
+});
+
 /** A port the OS considers free right now (listen on 0, read it, close). */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -103,10 +109,14 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   const launch = async (): Promise<void> => {
     const server = spawn('redis-server', args(port), { stdio: ['ignore', 'ignore', 'pipe'] });
     child = server;
+    running.add(server);
     let stderr = '';
     server.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     let exited = false;
-    server.once('exit', () => { exited = true; });
+    server.once('exit', () => {
+      exited = true;
+      running.delete(server);
+    });
     const deadline = Date.now() + START_TIMEOUT_MS;
     // Poll by connecting: each failed attempt is a refused connection, which comes back at once.
     while (!(await answersPing(port, ca))) {
@@ -120,11 +130,11 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   };
 
   const terminate = async (signal: NodeJS.Signals): Promise<void> => {
-    const running = child;
+    const server = child;
     child = undefined;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill(signal);
+    if (!server || server.exitCode !== null || server.signalCode !== null) return;
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill(signal);
     await exited;
   };
 
