@@ -15,7 +15,7 @@ import { serveStaticFiles } from './cch19/static-files.ts';
 import { registerChitchatStandin } from './chitchat-standin/standin.ts';
 import { createHelloRouter, escapeHtml } from './hello-http/app.ts';
 import { registerPoparazzi } from './poparazzi/server.ts';
-import { redisFlag, startSharedMode, type SharedMode } from './shared/shared-mode.ts';
+import { redisFlag, startSharedMode, type SharedMode } from './north-pole-shared.ts';
 import { followPrimary, isWorkerProcess, runWorkers, workersFlag } from './shared/workers.ts';
 
 const program: Program = {

@@ -1,13 +1,13 @@
 // `npm start -- --redis URL`: the shared mode of the all-in-one server. One RedisLink per process, and
 // the shared form of each service on it (day 19's rooms and views, BATCHAT's chat, Poparazzi's sessions
-// and view ledger). Without --redis none of this is loaded: one process, nothing to install.
+// and view ledger). Without --redis none of it runs (no connection, no timer): one process, nothing to install.
 
-import { usageError, type Program } from '../../lib/cli.ts';
-import { parseRedisUrl } from '../../lib/redis/index.ts';
-import { SharedChatRoom } from '../batchat/shared-room.ts';
-import { RedisDay19Sharing } from '../cch19/shared-redis.ts';
-import { RedisSessions, RedisViewCounter } from '../poparazzi/shared-redis.ts';
-import { RedisLink } from './redis-link.ts';
+import { usageError, type Program } from '../lib/cli.ts';
+import { parseRedisUrl } from '../lib/redis/index.ts';
+import { SharedChatRoom } from './batchat/shared-room.ts';
+import { RedisDay19Sharing } from './cch19/shared-redis.ts';
+import { RedisSessions, RedisViewCounter } from './poparazzi/shared-redis.ts';
+import { RedisLink } from './shared/redis-link.ts';
 
 /** How long start-up waits for Redis before serving alone (and reconnecting in the background). */
 const FIRST_CONNECT_WAIT_MS = 5_000;
