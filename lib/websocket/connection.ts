@@ -1,7 +1,9 @@
 // A WebSocket connection over a socket (node:net, node:tls, or the socket node:http hands over on
 // 'upgrade'): the adapter that runs the sans-I/O protocol (protocol.ts) on real I/O.
 // It owns what the core does not: the socket, backpressure, the close timeout and the heartbeat
-// (RFC 6455 §5.5.2–5.5.3 ping/pong, §7.1.1 "the server closes the TCP connection first").
+// (RFC 6455 §5.5.2–5.5.3 ping/pong, §7.1.1 "the server closes the TCP connection first"), and the
+// application's listeners: they run only after the core has parsed a whole chunk, and whatever they
+// throw is the application's failure (closed with 1011), never a framing error of the peer.
 
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -9,15 +11,18 @@ import { CloseCode } from './close-codes.ts';
 import { WebSocketError } from './errors.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import type { PreparedMessage } from './prepared-message.ts';
-import { ProtocolState, WebSocketProtocol, type CloseInfo, type ProtocolHandler, type Role } from './protocol.ts';
+import { ProtocolEventKind, ProtocolState, WebSocketProtocol, type CloseInfo, type ProtocolEvent, type ProtocolOutput, type Role } from './protocol.ts';
 import { WriteBatcher } from './write-batcher.ts';
 
 /** The socket's own link back to its connection, read by the shared socket listeners below. */
 const CONNECTION = Symbol('WebSocketConnection');
 type LinkedSocket = Duplex & { [CONNECTION]: WebSocketConnection };
 
-/** The states of the WebSocket API (as in browsers' `WebSocket.readyState`). */
-export const ReadyState = { Connecting: 0, Open: 1, Closing: 2, Closed: 3 } as const;
+/**
+ * The states of the WebSocket API, with browsers' numbers (`WebSocket.readyState`). There is no
+ * Connecting (0): a connection object exists only once its opening handshake has succeeded.
+ */
+export const ReadyState = { Open: 1, Closing: 2, Closed: 3 } as const;
 export type ReadyState = (typeof ReadyState)[keyof typeof ReadyState];
 
 export interface HeartbeatOptions {
@@ -46,7 +51,11 @@ export interface WebSocketConnectionEvents {
   pong: [payload: Buffer];
   /** Always last, once, when the TCP connection is gone. */
   close: [code: number, reason: string, wasClean: boolean];
-  /** A protocol violation, a limit, a timeout or a socket error. Never thrown: with no listener it is only reflected in `close`. */
+  /**
+   * A protocol violation, a limit, a timeout, a socket error, or an exception thrown by one of this
+   * connection's listeners (code 'APPLICATION_ERROR', the exception as `cause`). Never thrown: with no
+   * listener a violation is only reflected in `close`, and a listener's exception is logged.
+   */
   error: [error: Error];
   /** The buffered amount fell back under the high-water mark after a `send` answered false. */
   drain: [];
@@ -68,6 +77,10 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   private pongTimer: NodeJS.Timeout | undefined;
   private waitingForDrain = false;
   private closeEmitted = false;
+  /** Events are being handed to the application (a listener that closes or sends must not re-enter). */
+  private delivering = false;
+  /** A listener threw: the connection is closing with 1011 and gets no more messages, pings or pongs. */
+  private applicationFailed = false;
   private applicationData: Record<string, unknown> | undefined;
   private peerAddress: string | undefined;
 
@@ -106,7 +119,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     if (head && head.length > 0) {
       socket.pause();
       setImmediate(() => {
-        this.core.receive(head);
+        this.receive(head);
         socket.resume();
       });
     }
@@ -181,6 +194,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     // The protocol is closed now, not when the socket's 'close' event comes a tick later: from here on
     // readyState is Closing and send() answers false.
     this.core.transportClosed();
+    this.deliverEvents();
   }
 
   /** Ping every `intervalMs`; a peer that leaves a ping unanswered for `timeoutMs` is terminated. */
@@ -214,7 +228,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   // Socket listeners, shared by every connection: `this` is the socket (EventEmitter calls a listener
   // with its emitter), which carries its connection.
   private static onSocketData(this: LinkedSocket, chunk: Buffer): void {
-    this[CONNECTION].core.receive(chunk);
+    this[CONNECTION].receive(chunk);
   }
 
   private static onSocketEnd(this: LinkedSocket): void {
@@ -234,35 +248,15 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   }
 
   /**
-   * The protocol core's handler for one connection, and the write batcher's flush listener: one object
+   * The protocol core's output for one connection, and the write batcher's flush listener: one object
    * whose methods live on a prototype, instead of a closure per callback per connection. Declared inside
    * the class so it may call the connection's private methods.
    */
-  private static readonly CoreEvents = class CoreEvents implements ProtocolHandler {
+  private static readonly CoreEvents = class CoreEvents implements ProtocolOutput {
     constructor(private readonly connection: WebSocketConnection) {}
 
     write(data: Buffer): void {
       this.connection.write(data);
-    }
-
-    onMessage(data: Buffer, isBinary: boolean): void {
-      this.connection.emit('message', data, isBinary);
-    }
-
-    onPing(payload: Buffer): void {
-      this.connection.emit('ping', payload);
-    }
-
-    onPong(payload: Buffer): void {
-      this.connection.onPong(payload);
-    }
-
-    onClose(info: CloseInfo): void {
-      this.connection.onProtocolClose(info);
-    }
-
-    onError(error: Error): void {
-      this.connection.reportError(error);
     }
 
     afterFlush(): void {
@@ -270,15 +264,85 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     }
   };
 
+  private receive(chunk: Buffer): void {
+    this.core.receive(chunk);
+    this.deliverEvents();
+  }
+
+  /**
+   * Hand the application what the core found. The parse is over by now, so an exception thrown here
+   * is the application's: it fails this connection with 1011 and nothing else. Hot path: one loop, one
+   * reused record per event.
+   */
+  private deliverEvents(): void {
+    // A listener that calls terminate() lands here again: the loop below takes the new events.
+    if (this.delivering) return;
+    this.delivering = true;
+    for (let event = this.core.nextEvent(); event !== undefined; event = this.core.nextEvent()) {
+      try {
+        this.deliver(event);
+      } catch (error) {
+        this.failApplication(error);
+      }
+    }
+    this.delivering = false;
+  }
+
+  private deliver(event: ProtocolEvent): void {
+    switch (event.kind) {
+      case ProtocolEventKind.Message:
+        if (!this.applicationFailed) this.emit('message', event.data, event.isBinary);
+        break;
+      case ProtocolEventKind.Ping:
+        if (!this.applicationFailed) this.emit('ping', event.data);
+        break;
+      case ProtocolEventKind.Pong:
+        this.onPong(event.data);
+        break;
+      case ProtocolEventKind.Error:
+        this.reportError(event.error!);
+        break;
+      case ProtocolEventKind.Close:
+        this.onProtocolClose(event.close!);
+        break;
+    }
+  }
+
+  /**
+   * A listener threw. Report it (the 'error' event, or one console.error line when nobody listens) and
+   * close with 1011 and a fixed reason: the exception's text may hold secrets and never goes to the peer.
+   */
+  private failApplication(exception: unknown): void {
+    if (this.applicationFailed) return; // once per connection: the first exception is the one that matters
+    this.applicationFailed = true;
+    const error = new WebSocketError('APPLICATION_ERROR', CloseCode.InternalError, `a listener threw: ${String(exception)}`, { cause: exception });
+    if (this.listenerCount('error') > 0) this.reportError(error);
+    else console.error('WebSocket connection closed with 1011: a listener threw', exception);
+    this.close(CloseCode.InternalError, 'internal error');
+  }
+
   private write(data: Buffer): void {
     this.output.write(data);
-    if (this.bufferedAmount > this.maxBufferedBytes) {
-      // The peer is not reading. A close frame would queue behind everything else, so cut the connection.
-      const error = new WebSocketError('SEND_BUFFER_FULL', CloseCode.PolicyViolation, `more than ${this.maxBufferedBytes} bytes buffered for a peer that is not reading`);
-      this.closeInfo ??= { code: error.closeCode, reason: error.message, wasClean: false };
-      this.reportError(error);
-      this.terminate();
-    }
+    if (this.bufferedAmount > this.maxBufferedBytes) this.cutSlowReader();
+  }
+
+  /**
+   * The peer is not reading. A close frame would queue behind everything else, so cut the connection.
+   * This may run in the middle of a parse (the core writing a pong) or of a send: the application hears
+   * of it on the next tick, never from inside either.
+   */
+  private cutSlowReader(): void {
+    const error = new WebSocketError('SEND_BUFFER_FULL', CloseCode.PolicyViolation, `more than ${this.maxBufferedBytes} bytes buffered for a peer that is not reading`);
+    this.closeInfo ??= { code: error.closeCode, reason: error.message, wasClean: false };
+    this.output.discard();
+    this.socket.destroy();
+    this.core.transportClosed();
+    process.nextTick(WebSocketConnection.reportSlowReader, this, error);
+  }
+
+  private static reportSlowReader(connection: WebSocketConnection, error: WebSocketError): void {
+    connection.reportError(error);
+    connection.deliverEvents();
   }
 
   private underHighWaterMark(): boolean {
@@ -290,7 +354,11 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   private drained(): void {
     if (this.waitingForDrain && this.bufferedAmount <= this.highWaterMark) {
       this.waitingForDrain = false;
-      this.emit('drain');
+      try {
+        this.emit('drain');
+      } catch (error) {
+        this.failApplication(error);
+      }
     }
   }
 
@@ -337,10 +405,16 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     clearTimeout(this.closeTimer);
     this.output.discard();
     this.core.transportClosed(); // reports 1006 through onProtocolClose if no close handshake happened
+    this.deliverEvents();
     if (this.closeEmitted) return;
     this.closeEmitted = true;
     const info = this.closeInfo ?? { code: CloseCode.Abnormal, reason: '', wasClean: false };
-    this.emit('close', info.code, info.reason, info.wasClean);
+    try {
+      this.emit('close', info.code, info.reason, info.wasClean);
+    } catch (error) {
+      // Nothing is left to close: only the log can tell.
+      console.error("WebSocket: a 'close' listener threw", error);
+    }
   }
 
   private armCloseTimer(): void {
@@ -354,7 +428,15 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   }
 
   private reportError(error: Error): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    if (this.listenerCount('error') === 0) return;
+    try {
+      this.emit('error', error);
+    } catch (exception) {
+      // An 'error' listener that throws cannot be told through 'error' again.
+      console.error("WebSocket: an 'error' listener threw", exception);
+      this.applicationFailed = true;
+      this.close(CloseCode.InternalError, 'internal error');
+    }
   }
 }
 

@@ -64,6 +64,8 @@ export class FrameParser {
   private payloadRemaining = 0;
   /** Payload bytes of the current frame already unmasked: the mask phase for the next piece. */
   private payloadOffset = 0;
+  /** Set by `stop()`: the rest of the input is left unread. */
+  private stopped = false;
 
   constructor(
     private readonly sink: FrameSink,
@@ -74,13 +76,21 @@ export class FrameParser {
   push(chunk: Buffer): void {
     let offset = 0;
     const end = chunk.length;
-    while (offset < end) {
+    while (offset < end && !this.stopped) {
       if (this.readingPayload) {
         offset = this.readPayload(chunk, offset);
       } else {
         offset = this.readHeader(chunk, offset);
       }
     }
+  }
+
+  /**
+   * Read nothing more, from this chunk or any other: the sink calls this from a callback once the
+   * connection is closed (§7.1.1: bytes after a close frame are discarded), which ends `push` early.
+   */
+  stop(): void {
+    this.stopped = true;
   }
 
   private readPayload(chunk: Buffer, offset: number): number {
@@ -161,7 +171,7 @@ export class FrameParser {
       position += 8;
       // §5.2: "the most significant bit MUST be 0".
       if (high >= 0x80000000) {
-        throw new WebSocketError('INVALID_FRAME', CloseCode.ProtocolError, '64-bit payload length with the most significant bit set');
+        throw new WebSocketError('INVALID_LENGTH', CloseCode.ProtocolError, '64-bit payload length with the most significant bit set');
       }
       // Beyond 2^53 − 1 a JavaScript number can no longer count bytes exactly.
       if (high > 0x1fffff) {

@@ -1,15 +1,12 @@
 // The WebSocket protocol state machine, sans I/O: RFC 6455 §5 (data framing: fragmentation §5.4,
 // control frames §5.5, data frames §5.6), §7 (closing the connection) and §8 (error handling).
-// Bytes go in through `receive`; messages, pings, pongs, closes and errors come out through a handler,
-// together with the bytes to write. No sockets and no timers here: the adapter owns those.
+// Bytes go in through `receive`, which parses the whole chunk and queues what it found — messages,
+// pings, pongs, closes, errors — to be taken with `nextEvent()` (protocol-events.ts says why). Bytes for
+// the peer go out through `output.write`: what the application sends at once, what the core owes the
+// peer (pongs, close answers) as the event that calls for it is handed out, so output keeps the order
+// of input. No sockets, no timers and no application code here: the adapter owns those.
 
-import {
-  CloseCode,
-  encodeClosePayload,
-  isClosePayloadProblem,
-  parseClosePayload,
-  MAX_CLOSE_REASON_BYTES,
-} from './close-codes.ts';
+import { CloseCode, encodeClosePayload, isClosePayloadProblem, parseClosePayload, truncateCloseReason } from './close-codes.ts';
 import { WebSocketError } from './errors.ts';
 import { encodeFrame } from './frame-encoder.ts';
 import { FrameParser, type FrameHeader, type FrameSink } from './frame-parser.ts';
@@ -17,7 +14,10 @@ import { DEFAULT_LIMITS } from './limits.ts';
 import { MaskKeySource } from './mask.ts';
 import { MessageAssembler } from './message-assembler.ts';
 import { Opcode, MAX_CONTROL_PAYLOAD } from './opcodes.ts';
+import { ProtocolEventKind, ProtocolEventQueue, type CloseInfo, type ProtocolEvent } from './protocol-events.ts';
 import { Utf8Validator } from './utf8.ts';
+
+export { ProtocolEventKind, type CloseInfo, type ProtocolEvent };
 
 export type Role = 'server' | 'client';
 
@@ -31,25 +31,10 @@ export const ProtocolState = {
 } as const;
 export type ProtocolState = (typeof ProtocolState)[keyof typeof ProtocolState];
 
-export interface CloseInfo {
-  /** The peer's code (1005 when its close frame had none), or ours when we failed the connection, or 1006. */
-  code: number;
-  reason: string;
-  /** True when both close frames were exchanged (§7.1.4 "the WebSocket Connection is Closed" cleanly). */
-  wasClean: boolean;
-}
-
-export interface ProtocolHandler {
+/** Where the core's bytes go. It must only buffer or write them: it runs in the middle of a parse. */
+export interface ProtocolOutput {
   /** Bytes for the peer, in order. Called one or more times per frame; the buffers must not be changed. */
   write(data: Buffer): void;
-  onMessage(data: Buffer, isBinary: boolean): void;
-  /** A ping arrived; the matching pong has already been written (§5.5.2). */
-  onPing(payload: Buffer): void;
-  onPong(payload: Buffer): void;
-  /** The peer's close frame arrived (the answering close is written) — or the connection failed. */
-  onClose(info: CloseInfo): void;
-  /** A protocol violation by the peer; the close frame carrying `error.closeCode` is already written. */
-  onError(error: WebSocketError): void;
 }
 
 export interface ProtocolOptions {
@@ -61,6 +46,7 @@ export interface ProtocolOptions {
 export class WebSocketProtocol implements FrameSink {
   state: ProtocolState = ProtocolState.Open;
   private readonly parser: FrameParser;
+  private readonly events = new ProtocolEventQueue();
   private readonly maskKeys: MaskKeySource | undefined;
   private readonly maxMessageBytes: number;
   private readonly maxFragments: number;
@@ -85,7 +71,7 @@ export class WebSocketProtocol implements FrameSink {
   private controlLength = 0;
 
   constructor(
-    private readonly handler: ProtocolHandler,
+    private readonly output: ProtocolOutput,
     options: ProtocolOptions,
   ) {
     this.parser = new FrameParser(this, { expectMasked: options.role === 'server' });
@@ -102,28 +88,71 @@ export class WebSocketProtocol implements FrameSink {
 
   // ── Input ─────────────────────────────────────────────────────────────────────────────────────
 
-  /** Feed bytes from the peer. Never throws: a violation fails the connection through the handler. */
+  /**
+   * Feed bytes from the peer: the whole chunk is parsed, then its events wait for `nextEvent()`.
+   * Never throws: a violation fails the connection (an Error and a Close event).
+   */
   receive(chunk: Buffer): void {
     if (this.state === ProtocolState.Closed) return; // §7.1.1: after the close, input is discarded
     try {
       this.parser.push(chunk);
     } catch (error) {
-      if (error instanceof WebSocketError) this.fail(error);
-      else this.fail(new WebSocketError('INVALID_FRAME', CloseCode.InternalError, `internal error: ${String(error)}`));
+      // Only the parser and this state machine run in here, so anything but a WebSocketError is a bug of
+      // ours: fail with 1011 and a fixed reason; the original stays local, as the error's cause.
+      this.fail(error instanceof WebSocketError ? error : new WebSocketError('INTERNAL_ERROR', CloseCode.InternalError, 'internal error', { cause: error }));
     }
   }
 
-  /** The transport ended. Without a completed close handshake that is an abnormal closure (1006). */
+  /** The next event found in the input, or undefined when there is none. The record is reused. */
+  nextEvent(): ProtocolEvent | undefined {
+    const event = this.events.shift();
+    if (event !== undefined && event.kind !== ProtocolEventKind.Message && this.state !== ProtocolState.Closed) this.answer(event);
+    return event;
+  }
+
+  /**
+   * Write what the core owes the peer for an event — a pong, the answer to its close, our close when it
+   * broke a rule — as the event is handed out: after whatever the application sent in answer to the
+   * events before it, so what we send keeps the order of what we received (an echo of a message is
+   * not overtaken by the pong of a ping that followed it, nor cut off by the close behind it; §5.5.1
+   * lets an endpoint finish sending its message before it answers a close).
+   */
+  private answer(event: ProtocolEvent): void {
+    switch (event.kind) {
+      case ProtocolEventKind.Ping:
+        // §5.5.2: a pong with the same payload, unless we have already sent a close.
+        if (this.state === ProtocolState.Open) this.writeFrame(Opcode.Pong, event.data);
+        break;
+      case ProtocolEventKind.Close:
+        // §5.5.1: echo the peer's code (an empty body when it sent none), unless our close went first.
+        if (this.state === ProtocolState.Open) this.writeFrame(Opcode.Close, encodeClosePayload(event.close!.code));
+        this.state = ProtocolState.Closed;
+        break;
+      case ProtocolEventKind.Error: {
+        // §7.1.7: fail the connection: our close carries the error's code (its Close event follows).
+        const error = event.error!;
+        if (this.state === ProtocolState.Open) this.writeFrame(Opcode.Close, encodeClosePayload(error.closeCode, truncateCloseReason(error.message)));
+        this.state = ProtocolState.Closed;
+        break;
+      }
+    }
+  }
+
+  /**
+   * The transport ended. Without a completed close handshake that is an abnormal closure (1006).
+   * Events not yet taken are dropped: the connection is gone, only its Close is left to report.
+   */
   transportClosed(): void {
     if (this.state === ProtocolState.Closed) return;
     this.state = ProtocolState.Closed;
-    this.handler.onClose({ code: CloseCode.Abnormal, reason: '', wasClean: false });
+    this.parser.stop();
+    this.events.clear();
+    this.events.push(ProtocolEventKind.Close, undefined, false, { code: CloseCode.Abnormal, reason: '', wasClean: false });
   }
 
   // FrameSink: called by the parser. Throwing a WebSocketError here fails the connection.
 
   onFrameStart(header: FrameHeader): void {
-    if (this.state === ProtocolState.Closed) throw STOP;
     this.frameOpcode = header.opcode;
     this.frameFin = header.fin;
     this.frameLength = header.payloadLength;
@@ -176,7 +205,7 @@ export class WebSocketProtocol implements FrameSink {
 
   onFrameEnd(): void {
     if (this.frameOpcode >= Opcode.Close) {
-      // The handler gets a buffer of its own: a whole payload was copied already, a split one is copied now.
+      // The event gets a buffer of its own: a whole payload was copied already, a split one is copied now.
       const payload = this.controlPayload === this.controlBuffer ? Buffer.from(this.controlPayload.subarray(0, this.controlLength)) : this.controlPayload;
       this.controlPayload = EMPTY;
       this.handleControlFrame(this.frameOpcode, payload);
@@ -188,16 +217,14 @@ export class WebSocketProtocol implements FrameSink {
       throw new WebSocketError('INVALID_UTF8', CloseCode.InvalidPayload, 'text message ends inside a UTF-8 character');
     }
     this.messageOpcode = Opcode.Continuation;
-    this.handler.onMessage(this.message.take(), isBinary);
+    this.events.push(ProtocolEventKind.Message, this.message.take(), isBinary);
   }
 
   private handleControlFrame(opcode: number, payload: Buffer): void {
     if (opcode === Opcode.Ping) {
-      // §5.5.2: answer with a pong carrying the same payload, unless we have already sent a close.
-      if (this.state === ProtocolState.Open) this.writeFrame(Opcode.Pong, payload);
-      this.handler.onPing(payload);
+      this.events.push(ProtocolEventKind.Ping, payload); // answered when handed out (see answer())
     } else if (opcode === Opcode.Pong) {
-      this.handler.onPong(payload); // §5.5.3: an unsolicited pong is simply reported, never answered
+      this.events.push(ProtocolEventKind.Pong, payload); // §5.5.3: an unsolicited pong is simply reported, never answered
     } else {
       this.handleCloseFrame(payload);
     }
@@ -208,12 +235,10 @@ export class WebSocketProtocol implements FrameSink {
     if (isClosePayloadProblem(parsed)) {
       throw new WebSocketError('INVALID_CLOSE_PAYLOAD', parsed.closeCode, parsed.message);
     }
-    if (this.state === ProtocolState.Open) {
-      // §5.5.1: answer with a close, echoing the code (an empty body when the peer sent none).
-      this.writeFrame(Opcode.Close, encodeClosePayload(parsed.code));
-    }
-    this.state = ProtocolState.Closed;
-    this.handler.onClose({ code: parsed.code, reason: parsed.reason, wasClean: true });
+    // §7.1.1: the bytes behind a close frame are discarded, whatever they are. The answer is written
+    // when the event is handed out (see answer()).
+    this.parser.stop();
+    this.events.push(ProtocolEventKind.Close, undefined, false, { code: parsed.code, reason: parsed.reason, wasClean: true });
   }
 
   // ── Output ────────────────────────────────────────────────────────────────────────────────────
@@ -222,13 +247,6 @@ export class WebSocketProtocol implements FrameSink {
   send(data: Buffer, isBinary: boolean): boolean {
     if (this.state !== ProtocolState.Open) return false;
     this.writeFrame(isBinary ? Opcode.Binary : Opcode.Text, data);
-    return true;
-  }
-
-  /** Send one fragment of a message (§5.4): the first with Text or Binary, the rest with Continuation. */
-  sendFragment(opcode: number, data: Buffer, fin: boolean): boolean {
-    if (this.state !== ProtocolState.Open) return false;
-    this.writeFrame(opcode, data, fin);
     return true;
   }
 
@@ -263,33 +281,23 @@ export class WebSocketProtocol implements FrameSink {
    */
   sendPrepared(frame: readonly Buffer[]): boolean {
     if (this.state !== ProtocolState.Open) return false;
-    for (const part of frame) this.handler.write(part);
+    for (const part of frame) this.output.write(part);
     return true;
   }
 
-  /** Fail the WebSocket connection (§7.1.7): send a close with the error's code, stop, report. */
+  /**
+   * Fail the WebSocket connection (§7.1.7): read nothing more, and report. The close frame with the
+   * error's code is written when the Error event is handed out (see answer()).
+   */
   private fail(error: WebSocketError): void {
-    // Bytes behind a close frame in the same chunk are discarded, whatever they are: the parser may
-    // reject their header before our onFrameStart can stop it, and that is no news for the handler.
-    if (error === STOP || this.state === ProtocolState.Closed) return;
-    const wasOpen = this.state === ProtocolState.Open;
-    this.state = ProtocolState.Closed;
-    if (wasOpen) this.writeFrame(Opcode.Close, encodeClosePayload(error.closeCode, truncateReason(error.message)));
-    this.handler.onError(error);
-    this.handler.onClose({ code: error.closeCode, reason: error.message, wasClean: false });
+    this.parser.stop();
+    this.events.push(ProtocolEventKind.Error, undefined, false, undefined, error);
+    this.events.push(ProtocolEventKind.Close, undefined, false, { code: error.closeCode, reason: error.message, wasClean: false });
   }
 
   private writeFrame(opcode: number, payload: Buffer, fin = true): void {
-    for (const part of encodeFrame(opcode, payload, fin, this.maskKeys)) this.handler.write(part);
+    for (const part of encodeFrame(opcode, payload, fin, this.maskKeys)) this.output.write(part);
   }
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** Thrown to stop the parser once the connection closed inside a callback; not an error of the peer. */
-const STOP = new WebSocketError('INVALID_FRAME', CloseCode.Normal, 'stopped');
-
-/** A close reason must fit 123 bytes; error messages are ASCII, so cutting by characters is safe. */
-function truncateReason(message: string): string {
-  return message.length <= MAX_CLOSE_REASON_BYTES ? message : message.slice(0, MAX_CLOSE_REASON_BYTES);
-}
