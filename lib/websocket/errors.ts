@@ -21,7 +21,12 @@ export type WebSocketErrorCode =
   | 'HANDSHAKE_TIMEOUT'
   | 'CLOSE_TIMEOUT'
   | 'HEARTBEAT_TIMEOUT'
-  | 'SOCKET_ERROR';
+  | 'SOCKET_ERROR'
+  // permessage-deflate (RFC 7692): a stream that does not inflate (1007), zlib failing us (1011), and a
+  // compressor or decompressor released while work was pending (the connection is closing: 1001).
+  | 'INVALID_COMPRESSED_DATA'
+  | 'COMPRESSION_FAILED'
+  | 'COMPRESSION_RELEASED';
 
 export class WebSocketError extends Error {
   override readonly name = 'WebSocketError';
