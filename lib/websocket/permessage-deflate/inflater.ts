@@ -1,6 +1,6 @@
 // Decompressing received messages: RFC 7692 §7.2.2. One MessageInflater per connection, for what the
 // peer sends. Payload pieces go in as frames arrive; at the end of a message the stripped tail
-// `00 00 ff ff` is put back and zlib flushes, so every byte of the message comes out.
+// `00 00 ff ff` is put back, so zlib can output every byte of the message.
 //
 // Bounded: the DECOMPRESSED size counts against maxMessageBytes as zlib produces it, one output chunk
 // (16 KiB) at a time. A small frame that would inflate to gigabytes is stopped at the limit with 1009,
@@ -40,7 +40,8 @@ interface EndOfMessage {
   resolve: (result: InflateResult) => void;
 }
 
-const SYNC_FLUSH = zlib.constants.Z_SYNC_FLUSH;
+/** Batches up to this size are copied into one buffer: a copy is cheaper than a threadpool round trip. */
+const JOIN_BELOW_BYTES = 16 * 1024;
 
 function isPiece(item: Buffer | EndOfMessage): item is Buffer {
   return item instanceof Uint8Array;
@@ -115,25 +116,39 @@ export class MessageInflater {
     this.limiter.run((done) => this.runBatch(done));
   }
 
-  /** Give zlib every queued piece up to the next end of message, then flush. */
+  /**
+   * Give zlib every queued piece up to the next end of message, the tail after it. The callback of the
+   * last write means all of it is inflated: zlib's inflate always outputs all it can, so no flush is
+   * needed. A small batch (the usual message) is joined into one write: one trip to the threadpool.
+   */
   private runBatch(done: () => void): void {
     if (this.failure !== undefined) return done(); // released while waiting for a slot
     this.giveBackSlot = done;
     const stream = (this.stream ??= this.createStream());
+    const pieces: Buffer[] = [];
+    let batchBytes = 0;
     let end: EndOfMessage | undefined;
     while (this.queue.length > 0) {
       const item = this.queue.shift()!;
       if (isPiece(item)) {
-        this.queuedBytes -= item.length;
-        stream.write(item);
+        pieces.push(item);
+        batchBytes += item.length;
       } else {
         end = item;
-        stream.write(DEFLATE_TAIL);
+        pieces.push(DEFLATE_TAIL);
+        batchBytes += DEFLATE_TAIL.length;
         break;
       }
     }
+    this.queuedBytes -= batchBytes - (end === undefined ? 0 : DEFLATE_TAIL.length);
     this.endInFlight = end;
-    stream.flush(SYNC_FLUSH, () => this.batchDone(stream));
+    const onWritten = () => this.batchDone(stream);
+    if (pieces.length > 1 && batchBytes <= JOIN_BELOW_BYTES) {
+      stream.write(Buffer.concat(pieces, batchBytes), onWritten);
+      return;
+    }
+    for (let index = 0; index < pieces.length - 1; index++) stream.write(pieces[index]);
+    stream.write(pieces[pieces.length - 1], onWritten);
   }
 
   private batchDone(stream: zlib.InflateRaw): void {
