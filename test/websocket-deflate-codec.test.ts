@@ -1,6 +1,7 @@
 // The permessage-deflate codec on its own (RFC 7692 §7.2): round trips for every context-takeover and
 // window combination, compatibility with ws's implementation, the zip bomb stopped at the limit with its
-// heap peak measured, a seeded fuzz of the inflate path, order, laziness and release mid-operation.
+// heap peak measured, a seeded fuzz of the inflate path, order, laziness, release mid-operation, and a
+// negotiated session end to end.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +12,10 @@ import { WebSocketError } from '../lib/websocket/errors.ts';
 import { MessageDeflater, type DeflaterSettings } from '../lib/websocket/permessage-deflate/deflater.ts';
 import { MessageInflater, type InflateResult } from '../lib/websocket/permessage-deflate/inflater.ts';
 import { ZlibLimiter } from '../lib/websocket/permessage-deflate/zlib-limiter.ts';
+import { parseExtensions } from '../lib/websocket/extensions.ts';
+import { acceptOffer, buildOffer, checkResponse } from '../lib/websocket/permessage-deflate/negotiation.ts';
+import { resolvePerMessageDeflate } from '../lib/websocket/permessage-deflate/options.ts';
+import { PerMessageDeflateSession } from '../lib/websocket/permessage-deflate/session.ts';
 import { WsPerMessageDeflate } from './helpers/ws-internals.ts';
 
 const MiB = 1024 * 1024;
@@ -394,5 +399,42 @@ describe('order, laziness and release', () => {
     releaseBlocker();
     assert.equal(limiter.active, 0);
     assert.equal(limiter.queued, 0);
+  });
+});
+
+describe('a negotiated session wires each direction to its side of the agreement', () => {
+  test('server and client sessions from one agreement talk to each other; the threshold is local', async () => {
+    const offer = buildOffer(resolvePerMessageDeflate({ serverMaxWindowBits: 10, clientNoContextTakeover: true })!);
+    const parsedOffer = parseExtensions(offer);
+    assert.ok(parsedOffer.ok);
+    const accepted = acceptOffer(parsedOffer.offers, resolvePerMessageDeflate(true)!);
+    assert.ok(accepted);
+    const parsedAnswer = parseExtensions(accepted.response);
+    assert.ok(parsedAnswer.ok);
+    const clientView = checkResponse(parsedAnswer.offers, resolvePerMessageDeflate({ serverMaxWindowBits: 10, clientNoContextTakeover: true })!);
+    assert.ok(clientView.ok && clientView.params);
+    assert.deepEqual(clientView.params, accepted.params);
+
+    const received = { server: [] as Buffer[], client: [] as Buffer[] };
+    const server = new PerMessageDeflateSession(accepted.params, 'server', resolvePerMessageDeflate({ threshold: 10 })!, MiB, (chunk) => received.server.push(chunk));
+    const client = new PerMessageDeflateSession(clientView.params, 'client', resolvePerMessageDeflate(true)!, MiB, (chunk) => received.client.push(chunk));
+    assert.equal(server.shouldCompress(9), false);
+    assert.equal(server.shouldCompress(10), true);
+    assert.equal(client.shouldCompress(1023), false);
+    for (const [from, to, inbox] of [[server, client, received.client], [client, server, received.server]] as const) {
+      for (const message of [jsonMessage(5), jsonMessage(5), farRepeats(20_000, seededRandom(1))]) {
+        const outcome = await from.deflater.deflate(message);
+        assert.ok(outcome.ok);
+        to.inflater.write(outcome.payload);
+        assert.ok((await to.inflater.end()).ok);
+        assert.ok(Buffer.concat(inbox.splice(0)).equals(message));
+      }
+    }
+    // The client agreed not to take context over, so its compressor holds nothing between messages.
+    assert.equal(client.deflater.holdsZlib, false);
+    assert.equal(server.deflater.holdsZlib, true);
+    server.release();
+    client.release();
+    assert.equal(server.deflater.holdsZlib || server.inflater.holdsZlib, false);
   });
 });
