@@ -16,6 +16,7 @@ import { parseExtensions } from '../lib/websocket/extensions.ts';
 import { acceptOffer, buildOffer, checkResponse } from '../lib/websocket/permessage-deflate/negotiation.ts';
 import { resolvePerMessageDeflate } from '../lib/websocket/permessage-deflate/options.ts';
 import { PerMessageDeflateSession } from '../lib/websocket/permessage-deflate/session.ts';
+import { seededRandom } from './http-test-helpers.ts';
 import { WsPerMessageDeflate } from './helpers/ws-internals.ts';
 
 const MiB = 1024 * 1024;
@@ -39,18 +40,6 @@ function collectingInflater(windowBits: number, noContextTakeover: boolean, maxM
       chunks.length = 0;
       return { result, data };
     },
-  };
-}
-
-/** A deterministic generator (mulberry32), so every fuzz failure can be replayed from its seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

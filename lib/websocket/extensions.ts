@@ -11,6 +11,9 @@
 //
 // The header comes from the peer, so the parser is a single left-to-right pass over character classes
 // (no regular expression that could backtrack), bounded in how many offers and parameters it builds.
+// The token class is HTTP's own (lib/http/characters.ts, a leaf module: no import cycle).
+
+import { isToken, TOKEN_CHARACTER } from '../http/characters.ts';
 
 export interface ExtensionParam {
   name: string;
@@ -30,21 +33,8 @@ export const MAX_EXTENSION_OFFERS = 32;
 /** More parameters than any registered extension defines (permessage-deflate has four). */
 export const MAX_EXTENSION_PARAMS = 16;
 
-/** `tchar` of RFC 7230 §3.2.6, as a lookup table over ASCII. */
-const TOKEN_CHAR = new Uint8Array(128);
-for (let code = 0x30; code <= 0x39; code++) TOKEN_CHAR[code] = 1;
-for (let code = 0x41; code <= 0x5a; code++) TOKEN_CHAR[code] = 1;
-for (let code = 0x61; code <= 0x7a; code++) TOKEN_CHAR[code] = 1;
-for (const char of "!#$%&'*+-.^_`|~") TOKEN_CHAR[char.charCodeAt(0)] = 1;
-
 function isTokenChar(code: number): boolean {
-  return code < 128 && TOKEN_CHAR[code] === 1;
-}
-
-export function isToken(text: string): boolean {
-  if (text.length === 0) return false;
-  for (let index = 0; index < text.length; index++) if (!isTokenChar(text.charCodeAt(index))) return false;
-  return true;
+  return code < 128 && TOKEN_CHARACTER[code] === 1;
 }
 
 const SPACE = 0x20;
