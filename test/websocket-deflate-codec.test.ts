@@ -123,6 +123,25 @@ describe('round trips (RFC 7692 §7.2.1, §7.2.2)', () => {
     receiver.inflater.release();
   });
 
+  test('an empty compressed payload is an empty message, idle or queued, and the stream stays in step', async () => {
+    const deflater = new MessageDeflater(deflaterSettings(15, false));
+    const chunks: Buffer[] = [];
+    const inflater = new MessageInflater({ windowBits: 15, noContextTakeover: false, maxMessageBytes: MiB }, (chunk) => chunks.push(chunk));
+    assert.deepEqual(await inflater.end(), { ok: true, byteLength: 0 });
+    const first = await deflater.deflate(jsonMessage(1));
+    const second = await deflater.deflate(jsonMessage(2));
+    assert.ok(first.ok && second.ok);
+    inflater.write(first.payload);
+    const ends = [inflater.end(), inflater.end(), inflater.end()];
+    inflater.write(second.payload);
+    ends.push(inflater.end());
+    const results = await Promise.all(ends);
+    assert.deepEqual(results.map((result) => (result.ok ? result.byteLength : -1)), [jsonMessage(1).length, 0, 0, jsonMessage(2).length]);
+    assert.ok(Buffer.concat(chunks).equals(Buffer.concat([jsonMessage(1), jsonMessage(2)])));
+    deflater.release();
+    inflater.release();
+  });
+
   test('a message ending in a final block (BFINAL=1) is read, and later messages still are', async () => {
     const receiver = collectingInflater(15, false);
     for (const text of ['one', 'two', 'three']) {

@@ -38,6 +38,8 @@ export type InflateOutput = (chunk: Buffer) => void;
 
 interface EndOfMessage {
   resolve: (result: InflateResult) => void;
+  /** No payload byte came for this message: it is empty, and zlib must not see a lone tail. */
+  empty: boolean;
 }
 
 /** Batches up to this size are copied into one buffer: a copy is cheaper than a threadpool round trip. */
@@ -52,6 +54,8 @@ export class MessageInflater {
   /** Work not yet given to zlib: payload pieces and end-of-message marks, in call order. */
   private readonly queue: (Buffer | EndOfMessage)[] = [];
   private queuedBytes = 0;
+  /** Compressed bytes written since the last end(): 0 at end() means an empty message. */
+  private bytesSinceEnd = 0;
   /** A batch is with zlib (or waiting for a limiter slot). */
   private busy = false;
   private giveBackSlot: (() => void) | undefined;
@@ -93,14 +97,20 @@ export class MessageInflater {
     if (this.failure !== undefined || piece.length === 0) return;
     this.queue.push(piece);
     this.queuedBytes += piece.length;
+    this.bytesSinceEnd += piece.length;
     this.schedule();
   }
 
   /** The current message's last piece was written. Resolves once all its output went to `onData`. Never rejects. */
   end(): Promise<InflateResult> {
     if (this.failure !== undefined) return Promise.resolve({ ok: false, error: this.failure });
+    const empty = this.bytesSinceEnd === 0;
+    this.bytesSinceEnd = 0;
+    // An empty payload with RSV1 set: an empty message. Appending the tail alone would leave zlib inside
+    // a stored block, reading the next message as raw bytes, so zlib never sees it.
+    if (empty && this.idle) return Promise.resolve({ ok: true, byteLength: 0 });
     return new Promise((resolve) => {
-      this.queue.push({ resolve });
+      this.queue.push({ resolve, empty });
       this.schedule();
     });
   }
@@ -123,6 +133,13 @@ export class MessageInflater {
    */
   private runBatch(done: () => void): void {
     if (this.failure !== undefined) return done(); // released while waiting for a slot
+    while (this.queue.length > 0 && !isPiece(this.queue[0]) && this.queue[0].empty) {
+      (this.queue.shift() as EndOfMessage).resolve({ ok: true, byteLength: 0 });
+    }
+    if (this.queue.length === 0) {
+      this.busy = false;
+      return done();
+    }
     this.giveBackSlot = done;
     const stream = (this.stream ??= this.createStream());
     const pieces: Buffer[] = [];
@@ -135,12 +152,14 @@ export class MessageInflater {
         batchBytes += item.length;
       } else {
         end = item;
-        pieces.push(DEFLATE_TAIL);
-        batchBytes += DEFLATE_TAIL.length;
+        if (!end.empty) {
+          pieces.push(DEFLATE_TAIL);
+          batchBytes += DEFLATE_TAIL.length;
+        }
         break;
       }
     }
-    this.queuedBytes -= batchBytes - (end === undefined ? 0 : DEFLATE_TAIL.length);
+    this.queuedBytes -= batchBytes - (end === undefined || end.empty ? 0 : DEFLATE_TAIL.length);
     this.endInFlight = end;
     const onWritten = () => this.batchDone(stream);
     if (pieces.length > 1 && batchBytes <= JOIN_BELOW_BYTES) {
