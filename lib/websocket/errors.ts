@@ -25,7 +25,12 @@ export type WebSocketErrorCode =
   // An application listener threw: the connection is closed with 1011 "internal error"; `cause` is the exception.
   | 'APPLICATION_ERROR'
   // A bug of ours inside the parser: 1011 "internal error"; `cause` is the exception.
-  | 'INTERNAL_ERROR';
+  | 'INTERNAL_ERROR'
+  // permessage-deflate (RFC 7692): a stream that does not inflate (1007), zlib failing us (1011), and a
+  // compressor or decompressor released while work was pending (the connection is closing: 1001).
+  | 'INVALID_COMPRESSED_DATA'
+  | 'COMPRESSION_FAILED'
+  | 'COMPRESSION_RELEASED';
 
 export class WebSocketError extends Error {
   override readonly name = 'WebSocketError';
