@@ -14,6 +14,7 @@ import { runCodecSection } from './sections/codec.ts';
 import { runMemorySection } from './sections/memory.ts';
 import { runHandshakeSection } from './sections/handshakes.ts';
 import { runHttpSection } from './sections/http.ts';
+import { runRedisSection } from './sections/redis.ts';
 
 type SectionRunner = (options: BenchOptions, log: (line: string) => void) => Promise<Row[]>;
 
@@ -24,6 +25,7 @@ const RUNNERS: Record<Section, SectionRunner> = {
   memory: runMemorySection,
   handshakes: runHandshakeSection,
   http: runHttpSection,
+  redis: runRedisSection,
 };
 
 async function main(): Promise<number> {

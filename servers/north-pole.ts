@@ -15,6 +15,7 @@ import { serveStaticFiles } from './cch19/static-files.ts';
 import { registerChitchatStandin } from './chitchat-standin/standin.ts';
 import { createHelloRouter, escapeHtml } from './hello-http/app.ts';
 import { registerPoparazzi } from './poparazzi/server.ts';
+import { registerWireInspector } from './wire/routes.ts';
 
 const program: Program = {
   name: 'north-pole',
@@ -115,6 +116,14 @@ function mountServices(router: Router): MountedService[] {
     close: () => teams.close(),
   });
 
+  const wire = registerWireInspector(router);
+  services.push({
+    name: 'Wire inspector',
+    description: 'Send a message from the page and see every frame as the server received and sent it, bit by bit (RFC 6455 §5.2).',
+    links: [{ href: '/wire/', label: 'wire inspector' }],
+    close: () => wire.close(),
+  });
+
   mountRouter(router, '/hello', createHelloRouter(), ['GET', 'POST']);
   services.push({
     name: 'Hello World',
@@ -196,6 +205,7 @@ async function main(): Promise<void> {
   console.log(`  poparazzi stream   ${base.replace('http', 'ws')}/   (POST ${base}/sessions)`);
   console.log(`  chit chat stand-in ${base}/challenges/websocket_chit_chat/problem?access_token=…`);
   console.log(`  hello world        ${base}/hello`);
+  console.log(`  wire inspector     ${base}/wire/`);
   if (chat !== undefined) console.log(`  BATCHAT (telnet)   ${flags.host} port ${chat.port}`);
   console.log('Ctrl-C to stop.');
 }

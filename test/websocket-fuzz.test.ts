@@ -10,29 +10,10 @@ import { isWireCloseCode } from '../lib/websocket/close-codes.ts';
 import { ProtocolEventKind, WebSocketProtocol, type ProtocolOutput, type Role } from '../lib/websocket/protocol.ts';
 import { startEchoServer, type EchoServer } from '../servers/echo/server.ts';
 import { buildFrame, closeBody, parseFrames, RawWebSocket, type FrameSpec } from './helpers/raw-websocket.ts';
-
-/** mulberry32: small, fast, and the same sequence on every run for a given seed. */
-function prng(seed: number): (limit: number) => number {
-  let state = seed >>> 0;
-  return (limit: number) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return (((value ^ (value >>> 14)) >>> 0) / 4294967296) * limit | 0;
-  };
-}
-
-type Random = ReturnType<typeof prng>;
+import { mutate, prng, randomBytes, type Random } from './helpers/prng.ts';
 
 const MAX_MESSAGE_BYTES = 4096;
 const FAILURE_CODES = new Set([1002, 1007, 1008, 1009]);
-
-function randomBytes(random: Random, length: number): Buffer {
-  const bytes = Buffer.alloc(length);
-  for (let index = 0; index < length; index++) bytes[index] = random(256);
-  return bytes;
-}
 
 function randomPayload(random: Random, opcode: number): Buffer {
   const kind = random(6);
@@ -64,29 +45,11 @@ function frameStream(random: Random, masked: boolean): Buffer {
 }
 
 /** Damage a stream: flip bits, insert or delete bytes, cut it short, or overwrite a length byte. */
-function mutate(random: Random, stream: Buffer): Buffer {
-  let bytes = Buffer.from(stream);
-  const mutations = 1 + random(4);
-  for (let step = 0; step < mutations && bytes.length > 0; step++) {
-    const at = random(bytes.length);
-    switch (random(5)) {
-      case 0:
-        bytes[at] ^= 1 << random(8);
-        break;
-      case 1:
-        bytes = Buffer.concat([bytes.subarray(0, at), randomBytes(random, 1 + random(8)), bytes.subarray(at)]);
-        break;
-      case 2:
-        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(Math.min(bytes.length, at + 1 + random(8)))]);
-        break;
-      case 3:
-        bytes = bytes.subarray(0, at);
-        break;
-      default:
-        bytes[at] = [126, 127, 0xfe, 0xff, 0x80, 0x7f][random(6)];
-    }
-  }
-  return bytes;
+function mutateFrames(random: Random, stream: Buffer): Buffer {
+  return mutate(random, stream, (bytes, at) => {
+    bytes[at] = [126, 127, 0xfe, 0xff, 0x80, 0x7f][random(6)];
+    return bytes;
+  });
 }
 
 class Observer implements ProtocolOutput {
@@ -148,7 +111,7 @@ describe('the sans-I/O protocol under random and mutated input', () => {
       for (let index = 0; index < 4000; index++) {
         const masked = role === 'server';
         const kind = index % 4;
-        const stream = kind === 0 ? frameStream(random, masked) : kind === 3 ? randomBytes(random, random(400)) : mutate(random, frameStream(random, masked));
+        const stream = kind === 0 ? frameStream(random, masked) : kind === 3 ? randomBytes(random, random(400)) : mutateFrames(random, frameStream(random, masked));
         const outcome = runCase(random, stream, role, `${role} case ${index}`);
         outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
       }
@@ -183,7 +146,7 @@ describe('hostile streams through a real socket to the echo server', () => {
 
   test('300 cases: each connection ends as the sans-I/O core predicts, with a legal code, or stays usable', async () => {
     const random = prng(0xbadc0de);
-    const cases = Array.from({ length: 300 }, (_, index) => (index % 3 === 2 ? randomBytes(random, random(200)) : mutate(random, frameStream(random, true))));
+    const cases = Array.from({ length: 300 }, (_, index) => (index % 3 === 2 ? randomBytes(random, random(200)) : mutateFrames(random, frameStream(random, true))));
     const outcomes = new Map<string, number>();
     // The sans-I/O core, fed the same bytes, predicts how the real server must end each connection.
     const predictCloseCode = (bytes: Buffer): number | undefined => {

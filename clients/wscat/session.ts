@@ -4,6 +4,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { connect, HandshakeError, type ConnectOptions, type WebSocketConnection } from '../../lib/websocket/index.ts';
+import { formatWireEvent } from '../../lib/websocket/wire-format.ts';
 import { COMMANDS_HELP, exitStatusForClose, formatClose, formatMessage, parseCommand } from './commands.ts';
 
 export interface SessionOptions {
@@ -17,6 +18,8 @@ export interface SessionOptions {
   /** …and status lines (connected, closed, errors) here. */
   status: Writable;
   handshakeTimeoutMs?: number;
+  /** Print the handshake and every frame both ways, decoded field by field, on `output`. */
+  trace?: boolean;
 }
 
 export interface Session {
@@ -25,6 +28,9 @@ export interface Session {
   /** Start the close handshake (SIGINT); a second call cuts the connection. */
   interrupt(): void;
 }
+
+/** Who sent what, as the client sees it. */
+const WIRE_LABELS = { in: 'server→client', out: 'client→server' };
 
 export function startSession(options: SessionOptions): Session {
   let connection: WebSocketConnection | undefined;
@@ -40,6 +46,7 @@ export function startSession(options: SessionOptions): Session {
     headers: options.headers,
     handshakeTimeoutMs: options.handshakeTimeoutMs,
     tls: options.insecure ? { rejectUnauthorized: false } : undefined,
+    trace: options.trace ? (event) => options.output.write(formatWireEvent(event, WIRE_LABELS) + '\n') : undefined,
   };
   connect(options.url, connectOptions).then(
     (opened) => {

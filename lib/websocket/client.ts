@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketConnection, type ConnectionOptions } from './connection.ts';
 import { checkUpgradeResponse, clientRequest, generateKey, parseResponseHead, type ResponseHead } from './handshake.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
+import { tapSocket, type WireListener } from './wire-tap.ts';
 
 export interface ConnectOptions extends ConnectionOptions {
   protocols?: string[];
@@ -18,6 +19,8 @@ export interface ConnectOptions extends ConnectionOptions {
   maxHandshakeBytes?: number;
   /** TLS settings for wss:// (a `ca` for a self-signed server, `rejectUnauthorized`, …). */
   tls?: TlsOptions;
+  /** The wire inspector: see the handshake and every frame both ways, decoded (wire-trace.ts). Copies every chunk. */
+  trace?: WireListener;
 }
 
 /** The handshake failed. `statusCode` is the server's HTTP status when it answered with one. */
@@ -54,6 +57,7 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
     const socket: Duplex = scheme.secure
       ? tlsConnect({ host, port, servername: isIP(host) !== 0 ? undefined : host, ...options.tls })
       : netConnect({ host, port });
+    if (options.trace) tapSocket(socket, 'client', options.trace);
     const received: Buffer[] = [];
     let receivedBytes = 0;
     let settled = false;

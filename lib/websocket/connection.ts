@@ -165,6 +165,17 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     return this.underHighWaterMark();
   }
 
+  /**
+   * Send one message as several frames, one per part (§5.4 fragmentation): for a message produced in
+   * pieces, or to show fragmentation to a learner. Same return value as `send`.
+   */
+  sendFragments(parts: ReadonlyArray<string | Buffer>, options: { binary?: boolean } = {}): boolean {
+    const isBinary = options.binary ?? typeof parts[0] !== 'string';
+    const buffers = parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : part));
+    if (!this.core.sendFragments(buffers, isBinary)) return false;
+    return this.underHighWaterMark();
+  }
+
   /** Send a message framed once for many connections (see broadcast.ts). */
   sendPrepared(message: PreparedMessage): boolean {
     const sent = this.role === 'server' ? this.core.sendPrepared(message.frame) : this.core.send(message.payload, message.isBinary);

@@ -31,6 +31,10 @@ export interface FrameHeader {
   opcode: number;
   masked: boolean;
   payloadLength: number;
+  /** Which length form the sender used: the 7-bit field alone, or 126/127 and a 16- or 64-bit extension (§5.2). */
+  lengthBits: 7 | 16 | 64;
+  /** The masking key as one 32-bit number, key byte 0 in the top bits (0 when unmasked). */
+  maskKey: number;
 }
 
 /** Where parsed frames go. Throwing a WebSocketError from any method fails the connection. */
@@ -51,15 +55,13 @@ export interface FrameParserOptions {
 const MAX_HEADER_BYTES = 14;
 
 export class FrameParser {
-  private readonly header: FrameHeader = { fin: false, reservedBits: 0, opcode: 0, masked: false, payloadLength: 0 };
+  private readonly header: FrameHeader = { fin: false, reservedBits: 0, opcode: 0, masked: false, payloadLength: 0, lengthBits: 7, maskKey: 0 };
   /**
    * Header bytes collected across chunks, used only when a header is split (the slow path): allocated
    * then, not up front — an idle connection holds no buffer at all.
    */
   private partialHeader: Buffer | undefined;
   private partialHeaderLength = 0;
-  /** The masking key of the frame in progress as one 32-bit number (byte 0 in the top bits). */
-  private maskKey = 0;
   private readingPayload = false;
   private payloadRemaining = 0;
   /** Payload bytes of the current frame already unmasked: the mask phase for the next piece. */
@@ -96,7 +98,7 @@ export class FrameParser {
   private readPayload(chunk: Buffer, offset: number): number {
     const take = Math.min(this.payloadRemaining, chunk.length - offset);
     const piece = chunk.subarray(offset, offset + take);
-    if (this.header.masked) applyMaskKey(piece, this.maskKey, this.payloadOffset);
+    if (this.header.masked) applyMaskKey(piece, this.header.maskKey, this.payloadOffset);
     this.payloadOffset += take;
     this.payloadRemaining -= take;
     this.sink.onFramePayload(piece);
@@ -162,10 +164,13 @@ export class FrameParser {
         : new WebSocketError('UNMASKED_FRAME', CloseCode.ProtocolError, 'unmasked frame from a client');
     }
 
+    header.lengthBits = 7;
     if (length === 126) {
+      header.lengthBits = 16;
       length = bytes.readUInt16BE(position);
       position += 2;
     } else if (length === 127) {
+      header.lengthBits = 64;
       const high = bytes.readUInt32BE(position);
       const low = bytes.readUInt32BE(position + 4);
       position += 8;
@@ -181,9 +186,9 @@ export class FrameParser {
     }
     header.payloadLength = length;
 
-    if (header.masked) {
-      this.maskKey = (bytes[position] << 24) | (bytes[position + 1] << 16) | (bytes[position + 2] << 8) | bytes[position + 3];
-    }
+    header.maskKey = header.masked
+      ? (bytes[position] << 24) | (bytes[position + 1] << 16) | (bytes[position + 2] << 8) | bytes[position + 3]
+      : 0;
 
     this.sink.onFrameStart(header);
     this.payloadOffset = 0;

@@ -250,6 +250,20 @@ export class WebSocketProtocol implements FrameSink {
     return true;
   }
 
+  /**
+   * Send one message as several frames (§5.4): the first Text or Binary with FIN 0, then Continuations,
+   * the last with FIN 1. All frames are written in one call, so no other message can come between them.
+   */
+  sendFragments(parts: readonly Buffer[], isBinary: boolean): boolean {
+    if (this.state !== ProtocolState.Open) return false;
+    const last = parts.length - 1;
+    if (last < 0) return this.send(EMPTY, isBinary);
+    for (let index = 0; index <= last; index++) {
+      this.writeFrame(index === 0 ? (isBinary ? Opcode.Binary : Opcode.Text) : Opcode.Continuation, parts[index]!, index === last);
+    }
+    return true;
+  }
+
   ping(payload: Buffer = EMPTY): boolean {
     if (payload.length > MAX_CONTROL_PAYLOAD) throw new RangeError('a ping payload is at most 125 bytes');
     if (this.state !== ProtocolState.Open) return false;

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { CloseCode } from './close-codes.ts';
 import { WebSocketConnection, type ConnectionOptions } from './connection.ts';
 import { acceptResponse, checkUpgradeRequest, headerValue, refusalResponse, type HeaderMap } from './handshake.ts';
+import { tapSocket, type WireListener } from './wire-tap.ts';
 
 /** What an upgrade needs of the HTTP request; node's IncomingMessage fits as it is. */
 export interface UpgradeRequest {
@@ -21,6 +22,11 @@ export interface AcceptOptions extends ConnectionOptions {
   selectProtocol?: (offered: string[], request: UpgradeRequest) => string | undefined;
   /** Return false to refuse the Origin with 403 (§10.2: browsers send Origin, the server decides). */
   checkOrigin?: (origin: string | undefined, request: UpgradeRequest) => boolean;
+  /**
+   * The wire inspector: return a listener to see this connection's handshake and every frame both ways,
+   * decoded (wire-trace.ts). For learning and debugging only: tracing copies every chunk.
+   */
+  trace?: (request: UpgradeRequest) => WireListener | undefined;
 }
 
 /**
@@ -40,8 +46,21 @@ export function acceptWebSocket(request: UpgradeRequest, socket: Duplex, head: B
   }
   let protocol = options.selectProtocol?.(check.offeredProtocols, request);
   if (protocol !== undefined && !check.offeredProtocols.includes(protocol)) protocol = undefined;
+  const traceListener = options.trace?.(request);
+  if (traceListener !== undefined) traceUpgrade(socket, request, head, traceListener);
   socket.write(acceptResponse(check.key, protocol));
   return new WebSocketConnection(socket, 'server', { ...options, protocol, head });
+}
+
+/** Start tracing an accepted upgrade: the request as the HTTP server read it, then the socket both ways. */
+function traceUpgrade(socket: Duplex, request: UpgradeRequest, head: Buffer, listener: WireListener): void {
+  const lines = [`${request.method ?? 'GET'} ${request.url ?? '/'} HTTP/${request.httpVersion}`];
+  for (const name in request.headers) {
+    const value = request.headers[name];
+    for (const each of Array.isArray(value) ? value : [value]) if (each !== undefined) lines.push(`${name}: ${each}`);
+  }
+  listener({ kind: 'http', direction: 'in', lines });
+  tapSocket(socket, 'server', listener).incoming.push(head);
 }
 
 /** Answer an upgrade with an HTTP error and close the socket once it is written. */
