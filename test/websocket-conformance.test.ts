@@ -558,7 +558,7 @@ describe('the sans-I/O core (WebSocketProtocol) without sockets', () => {
       if (event.kind === ProtocolEventKind.Message) protocol.send(Buffer.from(`re: ${event.data}`), false);
     }
     assert.deepEqual(kinds, ['message one', 'ping p', 'message two', 'error RESERVED_BITS', 'close 1002']);
-    assert.deepEqual(recorder.frames().map((frame) => `${frame.opcode} ${frame.payload.subarray(frame.opcode === CLOSE ? 2 : 0)}`), [`${TEXT} re: one`, `${PONG} p`, `${TEXT} re: two`, `${CLOSE} reserved bits set (RSV=2) and no extension was negotiated`]);
+    assert.deepEqual(recorder.frames().map((frame) => `${frame.opcode} ${frame.payload.subarray(frame.opcode === CLOSE ? 2 : 0)}`), [`${TEXT} re: one`, `${PONG} p`, `${TEXT} re: two`, `${CLOSE} reserved bits set (RSV=2) that no negotiated extension defines`]);
     assert.equal(protocol.state, 'closed');
     assert.equal(protocol.nextEvent(), undefined);
   });

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketConnection, type ConnectionOptions } from './connection.ts';
 import { checkUpgradeResponse, clientRequest, generateKey, parseResponseHead, type ResponseHead } from './handshake.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
+import { checkAsClient, offerAsClient } from './permessage-deflate/handshake.ts';
 import { tapSocket, type WireListener } from './wire-tap.ts';
 
 export interface ConnectOptions extends ConnectionOptions {
@@ -52,6 +53,12 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
   const port = url.port ? Number(url.port) : scheme.port;
   const key = generateKey();
   const protocols = options.protocols ?? [];
+  let deflateOffer: ReturnType<typeof offerAsClient>;
+  try {
+    deflateOffer = offerAsClient(options.perMessageDeflate); // off unless asked for: README "permessage-deflate"
+  } catch (error) {
+    return Promise.reject(error);
+  }
 
   return new Promise((resolve, reject) => {
     const socket: Duplex = scheme.secure
@@ -73,7 +80,7 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
     const timer = setTimeout(() => fail(new HandshakeError(`opening handshake timed out after ${timeoutMs} ms`)), timeoutMs);
 
     socket.once(scheme.secure ? 'secureConnect' : 'connect', () => {
-      socket.write(clientRequest({ host: url.host, path: url.pathname + url.search, key, protocols, origin: options.origin, headers: options.headers }));
+      socket.write(clientRequest({ host: url.host, path: url.pathname + url.search, key, protocols, origin: options.origin, extensions: deflateOffer?.header, headers: options.headers }));
     });
     socket.on('error', (error) => fail(new HandshakeError(`cannot connect to ${url.host}: ${error.message}`)));
     socket.on('close', () => fail(new HandshakeError('connection closed during the opening handshake')));
@@ -91,13 +98,15 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
       if (!response) return fail(new HandshakeError('malformed HTTP response to the opening handshake'));
       const problem = checkUpgradeResponse(response, key, protocols);
       if (problem) return fail(new HandshakeError(problem, response.statusCode, response));
+      const extensions = checkAsClient(response.headers['sec-websocket-extensions'], deflateOffer?.options);
+      if (!extensions.ok) return fail(new HandshakeError(extensions.reason, response.statusCode, response));
       settled = true;
       clearTimeout(timer);
       socket.removeListener('data', onData);
       socket.removeAllListeners('error');
       socket.removeAllListeners('close');
       const head = all.subarray(headEnd + 4);
-      resolve(new WebSocketConnection(socket, 'client', { ...options, protocol: response.headers['sec-websocket-protocol'], head }));
+      resolve(new WebSocketConnection(socket, 'client', { ...options, protocol: response.headers['sec-websocket-protocol'], head, extensions: response.headers['sec-websocket-extensions'], deflate: extensions.agreement }));
     };
     socket.on('data', onData);
   });

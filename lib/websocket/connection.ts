@@ -7,9 +7,12 @@
 
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { CloseCode } from './close-codes.ts';
+import { CloseCode, encodeClosePayload } from './close-codes.ts';
+import { CompressionStage } from './compression-stage.ts';
 import { WebSocketError } from './errors.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
+import type { DeflateAgreement } from './permessage-deflate/handshake.ts';
+import type { PerMessageDeflateOptions } from './permessage-deflate/options.ts';
 import type { PreparedMessage } from './prepared-message.ts';
 import { ProtocolEventKind, ProtocolState, WebSocketProtocol, type CloseInfo, type ProtocolEvent, type ProtocolOutput, type Role } from './protocol.ts';
 import { WriteBatcher } from './write-batcher.ts';
@@ -43,6 +46,22 @@ export interface ConnectionOptions {
   closeTimeoutMs?: number;
   /** Off unless asked for: some peers (the day-19 validator) treat any unexpected ping as a failure. */
   heartbeat?: HeartbeatOptions;
+  /**
+   * permessage-deflate (RFC 7692; README "permessage-deflate"): off unless given. `true` for the
+   * defaults, or the parameters to negotiate and the local settings (threshold, level, memLevel).
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+}
+
+/** What the handshake settled, for the connection it hands over. */
+export interface HandshakeOutcome {
+  /** The subprotocol agreed ('' or undefined for none). */
+  protocol?: string;
+  /** Bytes that arrived behind the handshake: the first frames. */
+  head?: Buffer;
+  /** The Sec-WebSocket-Extensions value agreed, and permessage-deflate's parameters if it is the one. */
+  extensions?: string;
+  deflate?: DeflateAgreement;
 }
 
 export interface WebSocketConnectionEvents {
@@ -65,9 +84,17 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   readonly role: Role;
   /** The subprotocol agreed in the handshake ('' for none). */
   readonly protocol: string;
+  /** The extensions agreed in the handshake, as the Sec-WebSocket-Extensions value ('' for none). */
+  readonly extensions: string;
 
   private readonly core: WebSocketProtocol;
   private readonly output: WriteBatcher;
+  /** permessage-deflate, when negotiated. */
+  private readonly compression: CompressionStage | undefined;
+  /** A received message is being inflated: no further event is taken from the core, the socket is paused. */
+  private inflating = false;
+  /** The peer's close waits in the core for the messages still being compressed (closeMustWait). */
+  private closeWaiting = false;
   private readonly highWaterMark: number;
   private readonly maxBufferedBytes: number;
   private readonly closeTimeoutMs: number;
@@ -87,11 +114,12 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   constructor(
     private readonly socket: Duplex,
     role: Role,
-    options: ConnectionOptions & { protocol?: string; head?: Buffer } = {},
+    options: ConnectionOptions & HandshakeOutcome = {},
   ) {
     super();
     this.role = role;
     this.protocol = options.protocol ?? '';
+    this.extensions = options.extensions ?? '';
     this.highWaterMark = options.highWaterMark ?? DEFAULT_LIMITS.highWaterMark;
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_LIMITS.maxBufferedBytes;
     this.closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_LIMITS.closeTimeoutMs;
@@ -100,7 +128,12 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     // listeners are shared functions that find the connection through the socket.
     const events = new WebSocketConnection.CoreEvents(this);
     this.output = new WriteBatcher(socket, events);
-    this.core = new WebSocketProtocol(events, { role, maxMessageBytes: options.maxMessageBytes, maxFragments: options.maxFragments });
+    const deflate = options.deflate;
+    this.core = new WebSocketProtocol(events, { role, maxMessageBytes: options.maxMessageBytes, maxFragments: options.maxFragments, compression: deflate !== undefined });
+    if (deflate !== undefined) {
+      const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
+      this.compression = new CompressionStage(deflate.params, role, deflate.options, maxMessageBytes, (error) => this.compressionFailed(error));
+    }
 
     const tcp = socket as Duplex & { setNoDelay?(noDelay: boolean): void; setTimeout?(ms: number): void };
     tcp.setNoDelay?.(true);
@@ -120,7 +153,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
       socket.pause();
       setImmediate(() => {
         this.receive(head);
-        socket.resume();
+        if (!this.inflating) socket.resume();
       });
     }
     if (options.heartbeat) this.startHeartbeat(options.heartbeat);
@@ -150,7 +183,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
 
   /** Bytes queued for the peer: ours not yet handed to the socket plus the socket's own buffer. */
   get bufferedAmount(): number {
-    return this.output.pendingBytes + this.socket.writableLength;
+    return this.output.pendingBytes + this.socket.writableLength + (this.compression?.pendingBytes ?? 0);
   }
 
   /**
@@ -161,6 +194,10 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   send(data: string | Buffer | Uint8Array, options: { binary?: boolean } = {}): boolean {
     const isBinary = options.binary ?? typeof data !== 'string';
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const compression = this.compression;
+    if (compression !== undefined && (!compression.idle || compression.shouldCompress(bytes.length))) {
+      return this.sendThroughCompression(compression, [bytes], isBinary);
+    }
     if (!this.core.send(bytes, isBinary)) return false;
     return this.underHighWaterMark();
   }
@@ -172,12 +209,33 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   sendFragments(parts: ReadonlyArray<string | Buffer>, options: { binary?: boolean } = {}): boolean {
     const isBinary = options.binary ?? typeof parts[0] !== 'string';
     const buffers = parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : part));
+    const compression = this.compression;
+    if (compression !== undefined && (!compression.idle || compression.shouldCompress(totalLength(buffers)))) {
+      return this.sendThroughCompression(compression, buffers, isBinary);
+    }
     if (!this.core.sendFragments(buffers, isBinary)) return false;
+    return this.underHighWaterMark();
+  }
+
+  /**
+   * A message through the compression stage: deflated whole if it is over the threshold (RFC 7692
+   * compresses messages, not frames), then sent as as many frames as it was given parts, RSV1 on the
+   * first; in call order with everything else the stage holds.
+   */
+  private sendThroughCompression(compression: CompressionStage, parts: Buffer[], isBinary: boolean): boolean {
+    if (this.core.state !== ProtocolState.Open) return false;
+    const message = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    compression.enqueue(message, compression.shouldCompress(message.length), (payload, compressed) => {
+      if (parts.length === 1) this.core.send(payload, isBinary, compressed);
+      else this.core.sendFragments(splitInto(payload, parts.length), isBinary, compressed);
+    });
     return this.underHighWaterMark();
   }
 
   /** Send a message framed once for many connections (see broadcast.ts). */
   sendPrepared(message: PreparedMessage): boolean {
+    // Behind a message still being compressed, the prepared frame waits its turn like any other.
+    if (this.compression !== undefined && !this.compression.idle) return this.sendThroughCompression(this.compression, [message.payload], message.isBinary);
     const sent = this.role === 'server' ? this.core.sendPrepared(message.frame) : this.core.send(message.payload, message.isBinary);
     if (!sent) return false;
     return this.underHighWaterMark();
@@ -194,12 +252,18 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   /** Start the close handshake (RFC 6455 §7.1.2). The 'close' event follows once TCP is closed. */
   close(code: number = CloseCode.Normal, reason = ''): void {
     if (this.core.state !== ProtocolState.Open) return;
+    if (this.compression !== undefined && !this.compression.idle) {
+      encodeClosePayload(code, reason); // a bad code or reason throws now, not later from the queue
+      this.compression.enqueueAction(0, () => this.close(code, reason));
+      return;
+    }
     this.core.close(code, reason);
     this.armCloseTimer();
   }
 
   /** Cut the connection now, without a close handshake (reported as 1006). */
   terminate(): void {
+    this.releaseCompression();
     this.output.discard();
     this.socket.destroy();
     // The protocol is closed now, not when the socket's 'close' event comes a tick later: from here on
@@ -289,20 +353,76 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     // A listener that calls terminate() lands here again: the loop below takes the new events.
     if (this.delivering) return;
     this.delivering = true;
-    for (let event = this.core.nextEvent(); event !== undefined; event = this.core.nextEvent()) {
+    for (;;) {
+      if (this.compression !== undefined && this.closeMustWait(this.compression)) break;
+      const event = this.core.nextEvent();
+      if (event === undefined) break;
       try {
         this.deliver(event);
       } catch (error) {
         this.failApplication(error);
       }
+      if (this.inflating) break; // the rest waits in the core until this message is inflated
     }
     this.delivering = false;
+  }
+
+  /**
+   * The peer's close is next, and the answer the core writes as it hands the close out would overtake
+   * messages the application sent that are still being compressed: take it once they are out.
+   */
+  private closeMustWait(compression: CompressionStage): boolean {
+    if (compression.idle || this.core.nextEventKind !== ProtocolEventKind.Close) return false;
+    if (!this.closeWaiting) {
+      this.closeWaiting = true;
+      compression.enqueueAction(0, () => {
+        this.closeWaiting = false;
+        this.deliverEvents();
+      });
+    }
+    return true;
+  }
+
+  /**
+   * A compressed message: inflate it before anything behind it is handed out. Reading pauses meanwhile
+   * (backpressure: a peer cannot pile up inflate work), and resumes once the message is delivered.
+   */
+  private inflate(compression: CompressionStage, data: Buffer, isBinary: boolean): void {
+    this.inflating = true;
+    this.socket.pause();
+    void compression.inflate(data, isBinary).then((result) => {
+      if (!this.inflating) return; // released: the connection is gone
+      this.inflating = false;
+      if (result.ok) {
+        try {
+          if (!this.applicationFailed) this.emit('message', result.data, isBinary);
+        } catch (error) {
+          this.failApplication(error);
+        }
+      } else {
+        this.core.failConnection(result.error);
+      }
+      this.deliverEvents();
+      if (!this.inflating && !this.socket.destroyed) this.socket.resume();
+    });
+  }
+
+  /** zlib failed to compress a message we send (1011); reported like any connection error. */
+  private compressionFailed(error: WebSocketError): void {
+    this.reportError(error);
+    this.close(error.closeCode, 'internal error');
+  }
+
+  private releaseCompression(): void {
+    this.inflating = false;
+    this.compression?.release();
   }
 
   private deliver(event: ProtocolEvent): void {
     switch (event.kind) {
       case ProtocolEventKind.Message:
-        if (!this.applicationFailed) this.emit('message', event.data, event.isBinary);
+        if (event.compressed) this.inflate(this.compression!, event.data, event.isBinary);
+        else if (!this.applicationFailed) this.emit('message', event.data, event.isBinary);
         break;
       case ProtocolEventKind.Ping:
         if (!this.applicationFailed) this.emit('ping', event.data);
@@ -395,6 +515,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   private onProtocolClose(info: CloseInfo): void {
     this.closeInfo ??= info;
     this.stopHeartbeat();
+    this.releaseCompression();
     if (this.role === 'server' || !info.wasClean) {
       // The server closes TCP first; after a failure either side may. Flush the close frame first.
       this.output.flush();
@@ -412,6 +533,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   }
 
   private socketClosed(): void {
+    this.releaseCompression();
     this.stopHeartbeat();
     clearTimeout(this.closeTimer);
     this.output.discard();
@@ -452,4 +574,18 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function totalLength(buffers: readonly Buffer[]): number {
+  let length = 0;
+  for (const buffer of buffers) length += buffer.length;
+  return length;
+}
+
+/** `count` consecutive views of `payload`, as even as can be (the last may be empty for a tiny payload). */
+function splitInto(payload: Buffer, count: number): Buffer[] {
+  const size = Math.ceil(payload.length / count);
+  const parts: Buffer[] = [];
+  for (let index = 0; index < count; index++) parts.push(payload.subarray(Math.min(index * size, payload.length), Math.min((index + 1) * size, payload.length)));
+  return parts;
+}
 

@@ -49,6 +49,8 @@ export interface FrameSink {
 export interface FrameParserOptions {
   /** A server requires masked frames from its client, a client requires unmasked ones (§5.1). */
   expectMasked: boolean;
+  /** RSV1 is defined by a negotiated extension (permessage-deflate, RFC 7692 §6): the sink checks where it appears. */
+  allowRsv1?: boolean;
 }
 
 /** The largest header: 2 bytes + 8 of extended length + 4 of masking key. */
@@ -143,9 +145,9 @@ export class FrameParser {
     let length = second & 0x7f;
     let position = at + 2;
 
-    // §5.2: RSV bits MUST be 0 unless an extension defines them; we negotiate none.
-    if (header.reservedBits !== 0) {
-      throw new WebSocketError('RESERVED_BITS', CloseCode.ProtocolError, `reserved bits set (RSV=${header.reservedBits}) and no extension was negotiated`);
+    // §5.2: RSV bits MUST be 0 unless a negotiated extension defines them (only RSV1 ever is: RFC 7692).
+    if ((header.reservedBits & (this.options.allowRsv1 === true ? 0b011 : 0b111)) !== 0) {
+      throw new WebSocketError('RESERVED_BITS', CloseCode.ProtocolError, `reserved bits set (RSV=${header.reservedBits}) that no negotiated extension defines`);
     }
     if (!isKnownOpcode(header.opcode)) {
       throw new WebSocketError('RESERVED_OPCODE', CloseCode.ProtocolError, `reserved opcode ${header.opcode}`);

@@ -14,7 +14,7 @@
 import type { WebSocketError } from './errors.ts';
 
 export const ProtocolEventKind = {
-  /** A whole data message: `data`, `isBinary`. */
+  /** A whole data message: `data`, `isBinary`; `compressed` when it still needs inflating (RFC 7692). */
   Message: 0,
   /** A ping: `data` is its payload; the pong is already written. */
   Ping: 1,
@@ -40,6 +40,7 @@ export interface ProtocolEvent {
   kind: ProtocolEventKind;
   data: Buffer;
   isBinary: boolean;
+  compressed: boolean;
   close: CloseInfo | undefined;
   error: WebSocketError | undefined;
 }
@@ -63,19 +64,25 @@ export class ProtocolEventQueue {
     return this.head === this.tail;
   }
 
-  push(kind: ProtocolEventKind, data: Buffer = EMPTY, isBinary = false, close?: CloseInfo, error?: WebSocketError): void {
+  push(kind: ProtocolEventKind, data: Buffer = EMPTY, isBinary = false, compressed = false, close?: CloseInfo, error?: WebSocketError): void {
     let record = this.records[this.tail];
     if (record === undefined) {
-      record = { kind, data, isBinary, close, error };
+      record = { kind, data, isBinary, compressed, close, error };
       this.records.push(record);
     } else {
       record.kind = kind;
       record.data = data;
       record.isBinary = isBinary;
+      record.compressed = compressed;
       record.close = close;
       record.error = error;
     }
     this.tail++;
+  }
+
+  /** The kind of the next event, without taking it. */
+  peekKind(): ProtocolEventKind | undefined {
+    return this.head < this.tail ? this.records[this.head].kind : undefined;
   }
 
   /** The next event, or undefined once all are taken (then the records let go of their buffers). */

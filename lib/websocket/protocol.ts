@@ -8,7 +8,7 @@
 
 import { CloseCode, encodeClosePayload, isClosePayloadProblem, parseClosePayload, truncateCloseReason } from './close-codes.ts';
 import { WebSocketError } from './errors.ts';
-import { encodeFrame } from './frame-encoder.ts';
+import { encodeFrame, RSV1_FLAG } from './frame-encoder.ts';
 import { FrameParser, type FrameHeader, type FrameSink } from './frame-parser.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import { MaskKeySource } from './mask.ts';
@@ -41,6 +41,11 @@ export interface ProtocolOptions {
   role: Role;
   maxMessageBytes?: number;
   maxFragments?: number;
+  /**
+   * permessage-deflate was negotiated (RFC 7692): RSV1 marks a compressed message. The core checks
+   * where it appears and flags the message; inflating is the adapter's (compression-stage.ts).
+   */
+  compression?: boolean;
 }
 
 export class WebSocketProtocol implements FrameSink {
@@ -54,6 +59,10 @@ export class WebSocketProtocol implements FrameSink {
   // The data message being received (§5.4).
   /** Opcode of the message in progress (Text or Binary), or Continuation when there is none. */
   private messageOpcode: number = Opcode.Continuation;
+  /** The message in progress had RSV1 on its first frame: its bytes are compressed. */
+  private messageCompressed = false;
+  /** Check the message's bytes as UTF-8 as they arrive: text, not compressed (inflated text is checked after inflating). */
+  private validatingText = false;
   private messageFragments = 0;
   private readonly message: MessageAssembler;
   private readonly textValidator = new Utf8Validator();
@@ -74,7 +83,7 @@ export class WebSocketProtocol implements FrameSink {
     private readonly output: ProtocolOutput,
     options: ProtocolOptions,
   ) {
-    this.parser = new FrameParser(this, { expectMasked: options.role === 'server' });
+    this.parser = new FrameParser(this, { expectMasked: options.role === 'server', allowRsv1: options.compression === true });
     this.maskKeys = options.role === 'client' ? new MaskKeySource() : undefined;
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
     this.maxFragments = options.maxFragments ?? DEFAULT_LIMITS.maxFragments;
@@ -108,6 +117,11 @@ export class WebSocketProtocol implements FrameSink {
     const event = this.events.shift();
     if (event !== undefined && event.kind !== ProtocolEventKind.Message && this.state !== ProtocolState.Closed) this.answer(event);
     return event;
+  }
+
+  /** What `nextEvent()` would return next, without taking it (nor writing its answer). */
+  get nextEventKind(): ProtocolEventKind | undefined {
+    return this.events.peekKind();
   }
 
   /**
@@ -147,7 +161,7 @@ export class WebSocketProtocol implements FrameSink {
     this.state = ProtocolState.Closed;
     this.parser.stop();
     this.events.clear();
-    this.events.push(ProtocolEventKind.Close, undefined, false, { code: CloseCode.Abnormal, reason: '', wasClean: false });
+    this.events.push(ProtocolEventKind.Close, undefined, false, false, { code: CloseCode.Abnormal, reason: '', wasClean: false });
   }
 
   // FrameSink: called by the parser. Throwing a WebSocketError here fails the connection.
@@ -156,6 +170,11 @@ export class WebSocketProtocol implements FrameSink {
     this.frameOpcode = header.opcode;
     this.frameFin = header.fin;
     this.frameLength = header.payloadLength;
+    // RFC 7692 §6: RSV1 (the only bit the parser lets through, and only when negotiated) belongs on the
+    // first frame of a data message; on a control frame or a continuation it is a protocol error.
+    if (header.reservedBits !== 0 && (header.opcode >= Opcode.Close || header.opcode === Opcode.Continuation)) {
+      throw new WebSocketError('RESERVED_BITS', CloseCode.ProtocolError, `RSV1 on a ${header.opcode >= Opcode.Close ? 'control' : 'continuation'} frame`);
+    }
     if (header.opcode >= Opcode.Close) {
       this.controlPayload = EMPTY;
       this.controlLength = 0;
@@ -172,6 +191,8 @@ export class WebSocketProtocol implements FrameSink {
       }
       this.messageOpcode = header.opcode;
       this.messageFragments = 0;
+      this.messageCompressed = header.reservedBits !== 0;
+      this.validatingText = header.opcode === Opcode.Text && !this.messageCompressed;
     }
     // Limits are checked on the header, before any payload is buffered.
     if (++this.messageFragments > this.maxFragments) {
@@ -196,7 +217,7 @@ export class WebSocketProtocol implements FrameSink {
       return;
     }
     // Fail fast (§8.1): an invalid byte ends the connection now, not when the message is complete.
-    if (this.messageOpcode === Opcode.Text && !this.textValidator.push(data)) {
+    if (this.validatingText && !this.textValidator.push(data)) {
       throw new WebSocketError('INVALID_UTF8', CloseCode.InvalidPayload, 'text message is not valid UTF-8');
     }
     const expectedTotal = this.frameFin ? this.message.byteLength + this.frameLength : 0;
@@ -213,11 +234,11 @@ export class WebSocketProtocol implements FrameSink {
     }
     if (!this.frameFin) return;
     const isBinary = this.messageOpcode === Opcode.Binary;
-    if (!isBinary && !this.textValidator.finish()) {
+    if (this.validatingText && !this.textValidator.finish()) {
       throw new WebSocketError('INVALID_UTF8', CloseCode.InvalidPayload, 'text message ends inside a UTF-8 character');
     }
     this.messageOpcode = Opcode.Continuation;
-    this.events.push(ProtocolEventKind.Message, this.message.take(), isBinary);
+    this.events.push(ProtocolEventKind.Message, this.message.take(), isBinary, this.messageCompressed);
   }
 
   private handleControlFrame(opcode: number, payload: Buffer): void {
@@ -238,15 +259,18 @@ export class WebSocketProtocol implements FrameSink {
     // §7.1.1: the bytes behind a close frame are discarded, whatever they are. The answer is written
     // when the event is handed out (see answer()).
     this.parser.stop();
-    this.events.push(ProtocolEventKind.Close, undefined, false, { code: parsed.code, reason: parsed.reason, wasClean: true });
+    this.events.push(ProtocolEventKind.Close, undefined, false, false, { code: parsed.code, reason: parsed.reason, wasClean: true });
   }
 
   // ── Output ────────────────────────────────────────────────────────────────────────────────────
 
-  /** Send a whole message as one frame. Returns false (and sends nothing) once a close has been sent. */
-  send(data: Buffer, isBinary: boolean): boolean {
+  /**
+   * Send a whole message as one frame; `compressed` sets RSV1 (the payload is already deflated, RFC 7692
+   * §6). Returns false (and sends nothing) once a close has been sent.
+   */
+  send(data: Buffer, isBinary: boolean, compressed = false): boolean {
     if (this.state !== ProtocolState.Open) return false;
-    this.writeFrame(isBinary ? Opcode.Binary : Opcode.Text, data);
+    this.writeFrame((isBinary ? Opcode.Binary : Opcode.Text) | (compressed ? RSV1_FLAG : 0), data);
     return true;
   }
 
@@ -254,12 +278,14 @@ export class WebSocketProtocol implements FrameSink {
    * Send one message as several frames (§5.4): the first Text or Binary with FIN 0, then Continuations,
    * the last with FIN 1. All frames are written in one call, so no other message can come between them.
    */
-  sendFragments(parts: readonly Buffer[], isBinary: boolean): boolean {
+  sendFragments(parts: readonly Buffer[], isBinary: boolean, compressed = false): boolean {
     if (this.state !== ProtocolState.Open) return false;
     const last = parts.length - 1;
-    if (last < 0) return this.send(EMPTY, isBinary);
+    if (last < 0) return this.send(EMPTY, isBinary, compressed);
+    // RFC 7692 §6: RSV1 on the first frame only; the compressed payload runs on through the continuations.
+    const first = (isBinary ? Opcode.Binary : Opcode.Text) | (compressed ? RSV1_FLAG : 0);
     for (let index = 0; index <= last; index++) {
-      this.writeFrame(index === 0 ? (isBinary ? Opcode.Binary : Opcode.Text) : Opcode.Continuation, parts[index]!, index === last);
+      this.writeFrame(index === 0 ? first : Opcode.Continuation, parts[index]!, index === last);
     }
     return true;
   }
@@ -305,8 +331,19 @@ export class WebSocketProtocol implements FrameSink {
    */
   private fail(error: WebSocketError): void {
     this.parser.stop();
-    this.events.push(ProtocolEventKind.Error, undefined, false, undefined, error);
-    this.events.push(ProtocolEventKind.Close, undefined, false, { code: error.closeCode, reason: error.message, wasClean: false });
+    this.events.push(ProtocolEventKind.Error, undefined, false, false, undefined, error);
+    this.events.push(ProtocolEventKind.Close, undefined, false, false, { code: error.closeCode, reason: error.message, wasClean: false });
+  }
+
+  /**
+   * Fail the connection for a reason found above the core — a compressed message that does not
+   * inflate, or inflates past the limit (§7.1.7). Events not yet taken are dropped: they came after
+   * the bad message. The Error and Close events follow, as for a violation found by the parser.
+   */
+  failConnection(error: WebSocketError): void {
+    if (this.state === ProtocolState.Closed) return;
+    this.events.clear();
+    this.fail(error);
   }
 
   private writeFrame(opcode: number, payload: Buffer, fin = true): void {
