@@ -13,8 +13,12 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import { WebSocket as WsClient, WebSocketServer as WsServer, type PerMessageDeflateOptions as WsDeflateOptions } from 'ws';
-import { connect, HandshakeError, type WebSocketConnection } from '../lib/websocket/index.ts';
+import { acceptWebSocket, broadcast, connect, HandshakeError, PreparedMessage, type WebSocketConnection } from '../lib/websocket/index.ts';
+import { sharedZlibLimiter } from '../lib/websocket/permessage-deflate/zlib-limiter.ts';
 import { Opcode } from '../lib/websocket/opcodes.ts';
+import { Router } from '../lib/http/router.ts';
+import { createHttpServer } from '../lib/http/server.ts';
+import { registerDay19 } from '../servers/cch19/routes.ts';
 import { startEchoServer, type EchoServer } from '../servers/echo/server.ts';
 import { buildFrame, closeBody, handshakeRequest, RawWebSocket, type FrameSpec } from './helpers/raw-websocket.ts';
 import { closed, nextMessage } from './helpers/wait.ts';
@@ -162,6 +166,87 @@ describe('RFC 7692 §7.2.2: inflating within limits', () => {
     assert.equal(result.code, 1000);
     const texts = inflateSequence(raw.frames.filter((frame) => frame.opcode === TEXT).map((frame) => frame.payload));
     assert.deepEqual(texts, ['one '.repeat(1000), 'two', 'three']);
+  });
+});
+
+describe('releasing zlib state', () => {
+  test('a connection cut in the middle of inflating a large message gives its zlib slot and state back', async () => {
+    const { raw } = await openRaw(deflateServer);
+    const serverSide = new Promise<WebSocketConnection>((resolve) => setImmediate(() => resolve([...deflateServer.websockets.connections].at(-1)!)));
+    const connection = await serverSide;
+    const gone = closed(connection);
+    // 8 MiB of varied bytes: many threadpool trips to inflate; the socket is cut right after sending.
+    const big = Buffer.alloc(8 * 1024 * 1024);
+    for (let index = 0; index < big.length; index++) big[index] = (index * 2654435761) >>> 24;
+    raw.sendFrame({ opcode: BINARY, reservedBits: RSV1, payload: deflateMessage(big) });
+    raw.destroy();
+    const result = await gone;
+    assert.equal(result.code, 1006);
+    const limiter = sharedZlibLimiter();
+    const deadline = Date.now() + 5000;
+    while ((limiter.active > 0 || limiter.queued > 0) && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(limiter.active, 0, 'no zlib job left running');
+    assert.equal(limiter.queued, 0);
+  });
+});
+
+describe('broadcast: compressed once for every member without context takeover', () => {
+  test('members that agreed to server_no_context_takeover get the very same compressed bytes; one that did not gets the plain frame', async () => {
+    const accepted: WebSocketConnection[] = [];
+    const server = createServer();
+    server.on('upgrade', (request, socket, head) => {
+      const connection = acceptWebSocket(request, socket, head, { perMessageDeflate: { threshold: 16 } });
+      if (connection) accepted.push(connection);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const open = async (offer: string) => {
+      const raw = await RawWebSocket.tcp(port);
+      rawSockets.add(raw);
+      raw.write(handshakeRequest('/', 'dGhlIHNhbXBsZSBub25jZQ==', { 'Sec-WebSocket-Extensions': offer }));
+      return { raw, extensions: (await raw.readHttpAnswer()).headers['sec-websocket-extensions'] };
+    };
+    try {
+      const first = await open('permessage-deflate; server_no_context_takeover');
+      const second = await open('permessage-deflate; server_no_context_takeover');
+      const keeper = await open('permessage-deflate');
+      assert.equal(first.extensions, 'permessage-deflate; server_no_context_takeover');
+      const tweet = JSON.stringify({ author: 'santa', text: 'ho ho ho, '.repeat(20), likes: 0 });
+      const message = new PreparedMessage(tweet);
+      assert.equal(broadcast(accepted, message), 3);
+      const [a, b, c] = await Promise.all([first.raw.frame(0), second.raw.frame(0), keeper.raw.frame(0)]);
+      assert.equal(a.reservedBits, RSV1);
+      assert.ok(a.payload.equals(b.payload), 'the same compressed bytes');
+      assert.ok(a.payload.length < Buffer.byteLength(tweet) / 2, `compressed to ${a.payload.length} bytes`);
+      assert.equal(inflateMessage(a.payload).toString(), tweet);
+      assert.equal(message.compressedFrame(15), message.compressedFrame(15), 'compressed once, then reused');
+      assert.equal(c.reservedBits, 0, 'a member whose window carries over gets the plain frame');
+      assert.equal(c.payload.toString(), tweet);
+    } finally {
+      server.close();
+      server.closeAllConnections();
+    }
+  });
+});
+
+describe('the bird app rooms with perMessageDeflate', () => {
+  test('members that offer deflate get every tweet compressed, the same frame for all of them', async () => {
+    const router = new Router();
+    const day19 = registerDay19(router, { perMessageDeflate: true, pages: false });
+    const server = createHttpServer({ router });
+    const { port } = await server.listen(0, '127.0.0.1');
+    try {
+      const members = await Promise.all(['alice', 'bob'].map((user) => connect(`ws://127.0.0.1:${port}/19/ws/room/7/user/${user}`, { perMessageDeflate: true })));
+      assert.equal(members[0].extensions, 'permessage-deflate; server_no_context_takeover');
+      const inboxes = members.map((member) => nextMessage(member));
+      members[0].send(JSON.stringify({ message: 'ho ho ho '.repeat(14) }));
+      for (const inbox of await Promise.all(inboxes)) assert.deepEqual(JSON.parse(inbox.text), { user: 'alice', message: 'ho ho ho '.repeat(14) });
+      for (const member of members) member.close();
+      await Promise.all(members.map((member) => closed(member)));
+    } finally {
+      await day19.close();
+      server.terminate();
+    }
   });
 });
 

@@ -14,7 +14,7 @@
 import { CloseCode } from './close-codes.ts';
 import { WebSocketError } from './errors.ts';
 import { MessageAssembler } from './message-assembler.ts';
-import type { PerMessageDeflateParams } from './permessage-deflate/negotiation.ts';
+import { directionSettings, type PerMessageDeflateParams } from './permessage-deflate/negotiation.ts';
 import type { ResolvedPerMessageDeflateOptions } from './permessage-deflate/options.ts';
 import { PerMessageDeflateSession } from './permessage-deflate/session.ts';
 import { Utf8Validator } from './utf8.ts';
@@ -36,6 +36,8 @@ export class CompressionStage {
   private inflatingText = false;
   private readonly queue: QueuedSend[] = [];
   private queuedBytes = 0;
+  /** Window bits of what we send when we keep no context between messages (a shared frame fits); else undefined. */
+  private readonly sharedFrameWindowBits: number | undefined;
 
   constructor(
     params: PerMessageDeflateParams,
@@ -47,6 +49,10 @@ export class CompressionStage {
   ) {
     this.inflated = new MessageAssembler(maxMessageBytes);
     this.session = new PerMessageDeflateSession(params, role, options, maxMessageBytes, (chunk) => this.takeInflated(chunk));
+    const outgoing = directionSettings(params, role).outgoing;
+    // Only a server's frames are unmasked, hence shareable; and only without context takeover on our
+    // side, or a message compressed elsewhere would leave a gap in the window our own deflater assumes.
+    this.sharedFrameWindowBits = role === 'server' && outgoing.noContextTakeover ? outgoing.windowBits : undefined;
   }
 
   // ── Received messages ─────────────────────────────────────────────────────────────────────────
@@ -79,6 +85,14 @@ export class CompressionStage {
   /** Should a message of this size be compressed (at or above the threshold)? */
   shouldCompress(byteLength: number): boolean {
     return this.session.shouldCompress(byteLength);
+  }
+
+  /**
+   * The window bits for which a message compressed once for many connections (PreparedMessage) may be
+   * sent on this one as it is, or undefined: it is under the threshold, or this connection keeps context.
+   */
+  sharedFrameWindow(byteLength: number): number | undefined {
+    return this.session.shouldCompress(byteLength) ? this.sharedFrameWindowBits : undefined;
   }
 
   /** Nothing waits: a message that needs no compressing may go out at once without overtaking any. */

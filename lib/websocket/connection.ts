@@ -234,8 +234,14 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
 
   /** Send a message framed once for many connections (see broadcast.ts). */
   sendPrepared(message: PreparedMessage): boolean {
-    // Behind a message still being compressed, the prepared frame waits its turn like any other.
-    if (this.compression !== undefined && !this.compression.idle) return this.sendThroughCompression(this.compression, [message.payload], message.isBinary);
+    const compression = this.compression;
+    if (compression !== undefined) {
+      // Behind a message still being compressed, the prepared message waits its turn like any other.
+      if (!compression.idle) return this.sendThroughCompression(compression, [message.payload], message.isBinary);
+      // Without context takeover, the frame compressed once for everyone fits this connection as it is.
+      const windowBits = compression.sharedFrameWindow(message.payload.length);
+      if (windowBits !== undefined) return this.core.sendPrepared(message.compressedFrame(windowBits)) && this.underHighWaterMark();
+    }
     const sent = this.role === 'server' ? this.core.sendPrepared(message.frame) : this.core.send(message.payload, message.isBinary);
     if (!sent) return false;
     return this.underHighWaterMark();
