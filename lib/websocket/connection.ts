@@ -347,7 +347,10 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
 
   private receive(chunk: Buffer): void {
     this.core.receive(chunk);
-    this.deliverEvents();
+    // More input while a message is still being inflated: stop reading until it is delivered
+    // (backpressure; pausing only now spares a pause/resume pair per message when the peer waits).
+    if (this.inflating) this.socket.pause();
+    else this.deliverEvents();
   }
 
   /**
@@ -356,8 +359,9 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
    * reused record per event.
    */
   private deliverEvents(): void {
-    // A listener that calls terminate() lands here again: the loop below takes the new events.
-    if (this.delivering) return;
+    // A listener that calls terminate() lands here again: the loop below takes the new events. While a
+    // message is being inflated, nothing behind it may be handed out.
+    if (this.delivering || this.inflating) return;
     this.delivering = true;
     for (;;) {
       if (this.compression !== undefined && this.closeMustWait(this.compression)) break;
@@ -390,12 +394,11 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   }
 
   /**
-   * A compressed message: inflate it before anything behind it is handed out. Reading pauses meanwhile
-   * (backpressure: a peer cannot pile up inflate work), and resumes once the message is delivered.
+   * A compressed message: inflate it before anything behind it is handed out. Reading pauses if more
+   * arrives meanwhile (see receive: a peer cannot pile up inflate work), and resumes once it is delivered.
    */
   private inflate(compression: CompressionStage, data: Buffer, isBinary: boolean): void {
     this.inflating = true;
-    this.socket.pause();
     void compression.inflate(data, isBinary).then((result) => {
       if (!this.inflating) return; // released: the connection is gone
       this.inflating = false;
@@ -409,7 +412,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
         this.core.failConnection(result.error);
       }
       this.deliverEvents();
-      if (!this.inflating && !this.socket.destroyed) this.socket.resume();
+      if (!this.inflating && this.socket.isPaused() && !this.socket.destroyed) this.socket.resume();
     });
   }
 
