@@ -1,6 +1,7 @@
 // Section "deflate": permessage-deflate (RFC 7692) echo, ours vs ws, both with the extension on and the
 // same parameters (bench/children/deflate-echo-server.ts); the load is ws clients for both servers.
-// JSON-like text (compressible), 1 KiB and 64 KiB, 100 connections.
+// JSON-like text (compressible), 1 KiB and 64 KiB, 100 connections. Then a compressed broadcast: one
+// 1 KiB text to a room of members that agreed to server_no_context_takeover (ours compresses it once).
 
 import type { BenchOptions } from '../options.ts';
 import { byMode, serverFlags } from '../options.ts';
@@ -48,5 +49,37 @@ export async function runDeflateSection(options: BenchOptions, log: (line: strin
       note: `perMessageDeflate on both (window 15, takeover, level 6); ws clients as load; generator CPU ${Math.round(results.ours.generatorCpu * 100)}% / ${Math.round(results.ws.generatorCpu * 100)}%${saturated ? ' — GENERATOR SATURATED' : ''}`,
     });
   }
+  rows.push(await fanoutRow(options, log));
   return rows;
+}
+
+type FanoutResult = ChildMessage & { seconds: number; cpuShare: number; deliveries: number };
+
+async function fanoutRow(options: BenchOptions, log: (line: string) => void): Promise<Row> {
+  const members = byMode(options, { full: 1000, quick: 500, tiny: 50 });
+  const messages = byMode(options, { full: 200, quick: 100, tiny: 20 });
+  const results = await bestOf(options.repeat, ['ours', 'ws'] as const, async (kind) => {
+    const server = startChild('deflate-room-server', [kind], { nodeFlags: serverFlags(options, `deflate-fanout-${kind}`) });
+    let generator: ReturnType<typeof startChild> | undefined;
+    try {
+      const { port } = await server.next<ChildMessage & { port: number }>('ready');
+      generator = startChild('deflate-fanout-load', [port, members, messages].map(String));
+      const result = await generator.next<FanoutResult>('result');
+      log(`  deflate fanout ${kind}: ${Math.round(result.deliveries / result.seconds)} deliveries/s`);
+      return result;
+    } finally {
+      await Promise.all([server.stop(), generator?.stop()]);
+    }
+  }, (result) => result.deliveries / result.seconds);
+  const { ours, ws } = results;
+  return {
+    section: 'deflate',
+    figure: `compressed broadcast: ${members} members × ${messages} msgs of 1 KiB, deliveries/s`,
+    unit: 'msg/s',
+    ours: ours.deliveries / ours.seconds,
+    peerName: 'ws room',
+    peer: ws.deliveries / ws.seconds,
+    target: { kind: 'at-least', value: 3 },
+    note: `server_no_context_takeover; ours compresses once per broadcast, ws once per member; generator CPU ${Math.round(ours.cpuShare * 100)}% / ${Math.round(ws.cpuShare * 100)}%`,
+  };
 }
