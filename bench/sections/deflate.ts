@@ -59,11 +59,11 @@ async function fanoutRow(options: BenchOptions, log: (line: string) => void): Pr
   const members = byMode(options, { full: 1000, quick: 500, tiny: 50 });
   const messages = byMode(options, { full: 200, quick: 100, tiny: 20 });
   const results = await bestOf(options.repeat, ['ours', 'ws'] as const, async (kind) => {
-    const server = startChild('deflate-room-server', [kind], { nodeFlags: serverFlags(options, `deflate-fanout-${kind}`) });
+    const server = startChild('room-server', [kind, 'deflate'], { nodeFlags: serverFlags(options, `deflate-fanout-${kind}`) });
     let generator: ReturnType<typeof startChild> | undefined;
     try {
       const { port } = await server.next<ChildMessage & { port: number }>('ready');
-      generator = startChild('deflate-fanout-load', [port, members, messages].map(String));
+      generator = startChild('fanout-load', [port, members, messages, 'paced', 'deflate'].map(String));
       const result = await generator.next<FanoutResult>('result');
       log(`  deflate fanout ${kind}: ${Math.round(result.deliveries / result.seconds)} deliveries/s`);
       return result;
