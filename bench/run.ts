@@ -16,6 +16,7 @@ import { runHandshakeSection } from './sections/handshakes.ts';
 import { runHttpSection } from './sections/http.ts';
 import { runRedisSection } from './sections/redis.ts';
 import { runScaleoutSection } from './sections/scaleout.ts';
+import { runDeflateSection } from './sections/deflate.ts';
 
 type SectionRunner = (options: BenchOptions, log: (line: string) => void) => Promise<Row[]>;
 
@@ -28,6 +29,7 @@ const RUNNERS: Record<Section, SectionRunner> = {
   http: runHttpSection,
   redis: runRedisSection,
   scaleout: runScaleoutSection,
+  deflate: runDeflateSection,
 };
 
 async function main(): Promise<number> {

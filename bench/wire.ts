@@ -8,10 +8,11 @@ import * as net from 'node:net';
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const HEADER_END = Buffer.from('\r\n\r\n');
 
-export function upgradeRequest(port: number, path = '/'): Buffer {
+/** `extraHeaders`: whole header lines, e.g. `Sec-WebSocket-Extensions: permessage-deflate\r\n`. */
+export function upgradeRequest(port: number, path = '/', extraHeaders = ''): Buffer {
   return Buffer.from(
     `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      `Sec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n${extraHeaders}\r\n`,
   );
 }
 
@@ -105,7 +106,7 @@ export interface OpenWebSocket {
 }
 
 /** Connect, send the upgrade request, wait for the 101. Rejects on any other answer or after `timeoutMs`. */
-export function openWebSocket(port: number, path = '/', timeoutMs = 30_000): Promise<OpenWebSocket> {
+export function openWebSocket(port: number, path = '/', timeoutMs = 30_000, extraHeaders = ''): Promise<OpenWebSocket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
     let received: Buffer = Buffer.alloc(0);
@@ -115,7 +116,7 @@ export function openWebSocket(port: number, path = '/', timeoutMs = 30_000): Pro
       socket.destroy();
       reject(error);
     }
-    socket.once('connect', () => socket.write(upgradeRequest(port, path)));
+    socket.once('connect', () => socket.write(upgradeRequest(port, path, extraHeaders)));
     socket.on('error', fail);
     socket.on('data', function onData(chunk: Buffer) {
       received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
@@ -138,13 +139,13 @@ export function openWebSocket(port: number, path = '/', timeoutMs = 30_000): Pro
 }
 
 /** Open `count` connections, at most `concurrency` handshakes at a time (a burst of 10,000 SYNs overflows the backlog). */
-export async function openMany(port: number, count: number, path = '/', concurrency = 200): Promise<OpenWebSocket[]> {
+export async function openMany(port: number, count: number, path = '/', concurrency = 200, extraHeaders = ''): Promise<OpenWebSocket[]> {
   const opened: OpenWebSocket[] = [];
   let next = 0;
   async function worker(): Promise<void> {
     while (next < count) {
       next++;
-      opened.push(await openWebSocket(port, path));
+      opened.push(await openWebSocket(port, path, 30_000, extraHeaders));
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));

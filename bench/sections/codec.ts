@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { encodeFrame } from '../../lib/websocket/frame-encoder.ts';
 import { applyMask, MaskKeySource } from '../../lib/websocket/mask.ts';
-import { WebSocketProtocol } from '../../lib/websocket/protocol.ts';
+import { ProtocolEventKind, WebSocketProtocol } from '../../lib/websocket/protocol.ts';
 import { byMode, type BenchOptions } from '../options.ts';
 import { PeerReceiverClass, PeerSender } from '../peer-codec.ts';
 import type { Row } from '../table.ts';
@@ -45,13 +45,16 @@ function totalLength(buffers: readonly Buffer[]): number {
 
 function ourParser(): Parser {
   let messages = 0;
-  const protocol = new WebSocketProtocol(
-    { write() {}, onMessage() { messages++; }, onPing() {}, onPong() {}, onClose() {}, onError(error) { throw error; } },
-    { role: 'server', maxMessageBytes: 64 * 1024 * 1024 },
-  );
+  const protocol = new WebSocketProtocol({ write() {} }, { role: 'server', maxMessageBytes: 64 * 1024 * 1024 });
   return (chunks) => {
     messages = 0;
-    for (const chunk of chunks) protocol.receive(chunk);
+    for (const chunk of chunks) {
+      protocol.receive(chunk);
+      for (let event = protocol.nextEvent(); event !== undefined; event = protocol.nextEvent()) {
+        if (event.kind === ProtocolEventKind.Message) messages++;
+        else if (event.kind === ProtocolEventKind.Error) throw event.error;
+      }
+    }
     return messages;
   };
 }

@@ -7,6 +7,9 @@ import { applyMask, MaskKeySource } from './mask.ts';
 /** Below this a frame is built as one buffer (header + payload copied together); above it, header and payload go out as two buffers so a large payload is never copied. */
 export const SMALL_FRAME_BYTES = 1024;
 
+/** OR this into `opcode` to set RSV1: the first frame of a compressed message (RFC 7692 §6). */
+export const RSV1_FLAG = 0x40;
+
 /** Below this a masked payload is XORed byte by byte with the key in locals; above it, copied then masked word by word. */
 const BYTEWISE_MASK_BYTES = 32;
 
@@ -75,8 +78,9 @@ function shortHeader(opcode: number, length: number, fin: boolean): Buffer {
 export function encodeFrame(opcode: number, payload: Buffer, fin = true, maskKeys?: MaskKeySource): Buffer[] {
   const length = payload.length;
   if (maskKeys !== undefined) return [encodeMaskedFrame(opcode, payload, fin, maskKeys)];
-  if (length < SHORT_HEADER_LENGTHS) return length === 0 ? [shortHeader(opcode, 0, fin)] : [shortHeader(opcode, length, fin), payload];
-  const headerBytes = length < 0x10000 ? 4 : 10;
+  // The shared headers cover plain opcodes only; a frame with RSV1 takes the one-buffer path below.
+  if (length < SHORT_HEADER_LENGTHS && opcode < RSV1_FLAG) return length === 0 ? [shortHeader(opcode, 0, fin)] : [shortHeader(opcode, length, fin), payload];
+  const headerBytes = frameHeaderLength(length, false);
   if (length < SMALL_FRAME_BYTES) {
     const frame = Buffer.allocUnsafe(headerBytes + length);
     payload.copy(frame, writeFrameHeader(frame, 0, opcode, length, fin, false));

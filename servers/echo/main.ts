@@ -8,7 +8,7 @@ import { startEchoServer } from './server.ts';
 const program: Program = {
   name: 'echo',
   usage: `Usage: npm run echo -- [--port 9001] [--host 127.0.0.1] [--tls-cert FILE --tls-key FILE]
-                     [--allowed-origin URL]... [--trace]
+                     [--allowed-origin URL]... [--deflate] [--trace]
 
 A WebSocket echo server: text comes back as text, binary as binary, on any path.
 The usual target for conformance suites (e.g. Autobahn's fuzzingclient).
@@ -16,6 +16,8 @@ With --tls-cert and --tls-key (PEM files, both or neither) it serves wss:// inst
 
   --allowed-origin URL   only browser pages from this origin may connect (repeatable; others get 403).
                          Default: any origin, as conformance suites and test pages expect.
+  --deflate              accept permessage-deflate (RFC 7692) when a client offers it, every message
+                         compressed (threshold 0): the target for Autobahn's sections 12 and 13
   --trace                print every connection's opening handshake and every frame both ways, decoded
                          field by field (FIN, RSV1-3, opcode, MASK, length form, masking key, payload);
                          slow: for learning`,
@@ -25,6 +27,7 @@ const { values } = parseFlags(program, {
   port: { type: 'string' },
   host: { type: 'string', default: '127.0.0.1' },
   'allowed-origin': { type: 'string', multiple: true },
+  deflate: { type: 'boolean' },
   trace: { type: 'boolean' },
   ...TLS_FLAGS,
 });
@@ -39,8 +42,14 @@ function traceConnection(): WireListener {
   return (event) => console.log(formatWireEvent(event, labels));
 }
 
-const echoServer = await listenOrExit(program, { host: values.host, port }, () =>
-  startEchoServer({ port, host: values.host, tls, allowedOrigins, trace: values.trace ? traceConnection : undefined }));
+const echoServer = await listenOrExit(program, { host: values.host, port }, () => startEchoServer({
+  port,
+  host: values.host,
+  tls,
+  allowedOrigins,
+  trace: values.trace ? traceConnection : undefined,
+  perMessageDeflate: values.deflate ? { threshold: 0 } : undefined,
+}));
 // Ready for a signal before the banner says we are ready.
 onShutdown(program, async (signal) => {
   console.log(`\n${signal}: closing every connection with 1001`);
