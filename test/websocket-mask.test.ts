@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { applyMask, applyMaskKey, applyMaskKeyJs, maskKernel, SIMD_MASK_MIN_BYTES } from '../lib/websocket/mask.ts';
+import { applyMask, applyMaskKey, applyMaskKeyJs, copyMasked, maskKernel, SIMD_MASK_MIN_BYTES } from '../lib/websocket/mask.ts';
 import { loadSimdMasker, MASK_MODULE_BYTES, type WasmRuntime } from '../lib/websocket/mask-simd.ts';
 
 const KEY = 0x9a_3c_e1_07;
@@ -40,7 +40,7 @@ describe('the WebAssembly SIMD kernel agrees with the JavaScript kernel', () => 
           const expected = Buffer.from(base);
           applyMaskKeyJs(expected, KEY, phase, offset, offset + length);
           const actual = Buffer.from(base);
-          simd!.mask(actual, littleEndianKey(KEY, phase), offset, offset + length);
+          simd!.mask(actual, offset, offset + length, littleEndianKey(KEY, phase), actual, offset);
           if (!actual.equals(expected)) assert.fail(`length ${length}, offset ${offset}, phase ${phase} differ`);
         }
       }
@@ -59,7 +59,7 @@ describe('the WebAssembly SIMD kernel agrees with the JavaScript kernel', () => 
       const viaPublic = Buffer.from(original);
       applyMaskKey(viaPublic, key, phase, offset, offset + length);
       const viaKernel = Buffer.from(original);
-      simd!.mask(viaKernel, littleEndianKey(key, phase), offset, offset + length);
+      simd!.mask(viaKernel, offset, offset + length, littleEndianKey(key, phase), viaKernel, offset);
       assert.ok(viaPublic.equals(expected), `applyMaskKey: length ${length}, offset ${offset}, phase ${phase}`);
       assert.ok(viaKernel.equals(expected), `kernel: length ${length}, offset ${offset}, phase ${phase}`);
     }
@@ -75,6 +75,20 @@ describe('the WebAssembly SIMD kernel agrees with the JavaScript kernel', () => 
         applyMaskKey(pieces, KEY, start, start, Math.min(start + chunk, pieces.length));
       }
       assert.ok(pieces.equals(whole), `chunks of ${chunk}`);
+    }
+  });
+
+  test('copyMasked writes the masked payload into another buffer and leaves the source alone', () => {
+    for (const length of [0, 1, 31, 32, SIMD_MASK_MIN_BYTES - 1, SIMD_MASK_MIN_BYTES, 4099, 65536 + 7, 200_000]) {
+      const source = randomBytes(length);
+      const original = Buffer.from(source);
+      const expected = Buffer.alloc(length + 20, 0xee);
+      source.copy(expected, 13);
+      applyMaskKeyJs(expected, KEY, 0, 13, 13 + length);
+      const target = Buffer.alloc(length + 20, 0xee);
+      copyMasked(source, target, 13, KEY);
+      assert.ok(target.equals(expected), `length ${length}`);
+      assert.ok(source.equals(original), `source changed at length ${length}`);
     }
   });
 

@@ -86,10 +86,11 @@ export interface WasmRuntime {
 
 export interface SimdMasker {
   /**
-   * XOR `data[start..end)` in place with the key, where `littleEndianKey`'s lowest byte is the key byte
-   * for `data[start]` (the key already rotated to the payload's phase).
+   * XOR `source[start..end)` with the key into `target` from `targetStart` (in place when they are the
+   * same buffer and offset), where `littleEndianKey`'s lowest byte is the key byte for `source[start]`
+   * (the key already rotated to the payload's phase).
    */
-  mask(data: Buffer, littleEndianKey: number, start: number, end: number): void;
+  mask(source: Buffer, start: number, end: number, littleEndianKey: number, target: Buffer, targetStart: number): void;
 }
 
 /**
@@ -109,14 +110,14 @@ export function loadSimdMasker(runtime: WasmRuntime | undefined = (globalThis as
   // The memory never grows, so this view never detaches.
   const window = Buffer.from((instance.exports.memory as { buffer: ArrayBuffer }).buffer);
   return {
-    mask(data, littleEndianKey, start, end) {
+    mask(source, start, end, littleEndianKey, target, targetStart) {
       // Windows are multiples of 4 bytes long, so every window starts at the same key phase.
       for (let from = start; from < end; from += WINDOW_BYTES) {
         const length = Math.min(WINDOW_BYTES, end - from);
-        const at = ((data.byteOffset + from) & 4095) ^ HALF_PAGE;
-        data.copy(window, at, from, from + length);
+        const at = ((source.byteOffset + from) & 4095) ^ HALF_PAGE;
+        source.copy(window, at, from, from + length);
         kernel(at, at + length, littleEndianKey);
-        window.copy(data, from, at, at + length);
+        window.copy(target, targetStart + (from - start), at, at + length);
       }
     },
   };

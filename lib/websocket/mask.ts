@@ -39,8 +39,22 @@ export function applyMask(data: Buffer, mask: Buffer, maskOffset = 0, start = 0,
  * keep the key of the frame in progress in a number field instead of a Buffer of its own.
  */
 export function applyMaskKey(data: Buffer, key: number, maskOffset = 0, start = 0, end = data.length): void {
-  if (simd !== undefined && end - start >= SIMD_MASK_MIN_BYTES) simd.mask(data, littleEndianKey(key, maskOffset & 3), start, end);
+  if (simd !== undefined && end - start >= SIMD_MASK_MIN_BYTES) simd.mask(data, start, end, littleEndianKey(key, maskOffset & 3), data, start);
   else applyMaskKeyJs(data, key, maskOffset, start, end);
+}
+
+/**
+ * Copy `source` into `target` at `targetStart`, masked with `key` (big-endian, as in `applyMaskKey`) from
+ * phase 0: a client frame's payload. Through the SIMD kernel that is one copy in and one copy out; copying
+ * first and masking in place would cost a third pass over the bytes.
+ */
+export function copyMasked(source: Buffer, target: Buffer, targetStart: number, key: number): void {
+  if (simd !== undefined && source.length >= SIMD_MASK_MIN_BYTES) {
+    simd.mask(source, 0, source.length, littleEndianKey(key, 0), target, targetStart);
+    return;
+  }
+  source.copy(target, targetStart);
+  applyMaskKeyJs(target, key, 0, targetStart, targetStart + source.length);
 }
 
 /** The JavaScript kernel behind `applyMaskKey`: the fallback, and the reference the SIMD kernel is tested against. */
