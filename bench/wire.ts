@@ -105,9 +105,9 @@ export interface OpenWebSocket {
 }
 
 /** Connect, send the upgrade request, wait for the 101. Rejects on any other answer or after `timeoutMs`. */
-export function openWebSocket(port: number, path = '/', timeoutMs = 30_000): Promise<OpenWebSocket> {
+export function openWebSocket(port: number, path = '/', timeoutMs = 30_000, localAddress?: string): Promise<OpenWebSocket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true, localAddress });
     let received: Buffer = Buffer.alloc(0);
     const timer = setTimeout(() => fail(new Error(`no handshake answer within ${timeoutMs} ms`)), timeoutMs);
     function fail(error: Error): void {
@@ -137,14 +137,18 @@ export function openWebSocket(port: number, path = '/', timeoutMs = 30_000): Pro
   });
 }
 
-/** Open `count` connections, at most `concurrency` handshakes at a time (a burst of 10,000 SYNs overflows the backlog). */
-export async function openMany(port: number, count: number, path = '/', concurrency = 200): Promise<OpenWebSocket[]> {
+/**
+ * Open `count` connections, at most `concurrency` handshakes at a time (a burst of 10,000 SYNs overflows the
+ * backlog). `localAddress` (another 127.0.0.x) gives a generator its own ~28,000 ephemeral ports: one source
+ * address cannot hold more connections to one server port than that.
+ */
+export async function openMany(port: number, count: number, path = '/', concurrency = 200, localAddress?: string): Promise<OpenWebSocket[]> {
   const opened: OpenWebSocket[] = [];
   let next = 0;
   async function worker(): Promise<void> {
     while (next < count) {
       next++;
-      opened.push(await openWebSocket(port, path));
+      opened.push(await openWebSocket(port, path, 30_000, localAddress));
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));

@@ -8,7 +8,7 @@ import { measuredMemory, startEcho, type EchoKind } from './servers.ts';
 runChild(async () => {
   const kind = process.argv[2] as EchoKind;
   const server = await startEcho(kind);
-  report({ type: 'ready', port: server.port, memory: measuredMemory() });
+  report({ type: 'ready', port: server.port, memory: measuredMemory(), fileLimit: Number(process.env.HANDROLLED_FILE_LIMIT ?? Number.NaN) });
   process.on('message', (message: { type?: string }) => {
     if (message.type !== 'cpu-mark') return;
     const usage = process.cpuUsage();
