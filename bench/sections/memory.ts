@@ -29,8 +29,18 @@ export async function runMemorySection(options: BenchOptions, log: (line: string
       note: 'heap pages V8 keeps after the collection: part of RSS, not of the heap used',
     },
     { section: 'memory', figure: 'external + ArrayBuffers per idle connection', unit: 'bytes', ours: ours.external, peerName: 'ws', peer: ws.external, note },
-    ...(await manyConnectionRows(options, log)),
+    ...(await manyConnectionRows(options, log).catch((error: unknown) => failedManyRow(error, log))),
   ];
+}
+
+/** The per-connection rows above stay valid when the long many-connection run fails: say why in its row. */
+function failedManyRow(error: unknown, log: (line: string) => void): Row[] {
+  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  log(`  many idle connections FAILED: ${message}`);
+  return [{
+    section: 'memory', figure: 'many idle connections in one process: total RSS', unit: 'MB', ours: Number.NaN, peerName: 'ws', peer: Number.NaN,
+    target: { kind: 'at-most', value: 0.8 }, note: `FAILED: ${message}`,
+  }];
 }
 
 /** Connections asked for in one server process; each generator process opens at most PER_GENERATOR. */
