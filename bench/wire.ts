@@ -140,17 +140,27 @@ export function openWebSocket(port: number, path = '/', timeoutMs = 30_000, loca
 /**
  * Open `count` connections, at most `concurrency` handshakes at a time (a burst of 10,000 SYNs overflows the
  * backlog). `localAddress` (another 127.0.0.x) gives a generator its own ~28,000 ephemeral ports: one source
- * address cannot hold more connections to one server port than that.
+ * address cannot hold more connections to one server port than that. A failed handshake is tried again up
+ * to `retries` times (the result's `retried` counts them): on a busy machine one of 100,000 may time out.
  */
-export async function openMany(port: number, count: number, path = '/', concurrency = 200, localAddress?: string): Promise<OpenWebSocket[]> {
+export async function openMany(port: number, count: number, path = '/', concurrency = 200, localAddress?: string, retries = 0): Promise<OpenWebSocket[] & { retried?: number }> {
   const opened: OpenWebSocket[] = [];
   let next = 0;
+  let retried = 0;
   async function worker(): Promise<void> {
     while (next < count) {
       next++;
-      opened.push(await openWebSocket(port, path, 30_000, localAddress));
+      for (let attempt = 0; ; attempt++) {
+        try {
+          opened.push(await openWebSocket(port, path, 30_000, localAddress));
+          break;
+        } catch (error) {
+          if (attempt >= retries) throw error;
+          retried++;
+        }
+      }
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return opened;
+  return Object.assign(opened, { retried });
 }
