@@ -2,7 +2,7 @@
 // per connection after a full collection (--expose-gc), minus its own baseline. Ours vs ws.
 // Then the many-connections row: as many idle connections as one server process may hold (100,000 asked,
 // capped by the open-file limit the bench can raise it to), opened by several generator processes, each
-// from its own 127.0.0.x source address; total RSS and heap, ours vs ws, with a raw socket server as the floor.
+// from its own 127.0.0.x source address; total RSS and heap, ours vs ws, beside a raw node:net echo.
 
 import type { BenchOptions } from '../options.ts';
 import { byMode, serverFlags } from '../options.ts';
@@ -63,7 +63,8 @@ async function manyConnectionRows(options: BenchOptions, log: (line: string) => 
   const capped = count < asked
     ? `; ${asked.toLocaleString('en-US')} asked, but the server may open only ${ours.fileLimit.toLocaleString('en-US')} files here (hard limit; raising it needs CAP_SYS_RESOURCE)`
     : '';
-  const floor = (value: number) => `raw socket floor ${megabytes(value)}`;
+  // The raw echo pipes each socket into itself: plain node:net sockets plus the stream state of pipe().
+  const floor = (value: number) => `raw node:net echo (socket.pipe(socket)) ${megabytes(value)}`;
   return [
     {
       section: 'memory', figure: `${count.toLocaleString('en-US')} idle connections in one process: total RSS`, unit: 'MB', ours: ours.rss / 1e6, peerName: 'ws', peer: ws.rss / 1e6,
