@@ -2,7 +2,7 @@
 // Builds the header for a frame; a server's payload goes out as it is, a client's is masked into a copy.
 // Hot path, written for speed: small server frames cost no allocation here, small client frames one.
 
-import { applyMask, MaskKeySource } from './mask.ts';
+import { copyMasked, MaskKeySource } from './mask.ts';
 
 /** Below this a frame is built as one buffer (header + payload copied together); above it, header and payload go out as two buffers so a large payload is never copied. */
 export const SMALL_FRAME_BYTES = 1024;
@@ -10,7 +10,7 @@ export const SMALL_FRAME_BYTES = 1024;
 /** OR this into `opcode` to set RSV1: the first frame of a compressed message (RFC 7692 §6). */
 export const RSV1_FLAG = 0x40;
 
-/** Below this a masked payload is XORed byte by byte with the key in locals; above it, copied then masked word by word. */
+/** Below this a masked payload is XORed byte by byte with the key in locals; above it, copied masked by mask.ts. */
 const BYTEWISE_MASK_BYTES = 32;
 
 /** Header size for a payload of `length` bytes. */
@@ -113,7 +113,6 @@ function encodeMaskedFrame(opcode: number, payload: Buffer, fin: boolean, maskKe
     if (index + 2 < length) frame[payloadStart + index + 2] = payload[index + 2] ^ key2;
     return frame;
   }
-  payload.copy(frame, payloadStart);
-  applyMask(frame, frame.subarray(keyStart, payloadStart), 0, payloadStart, frame.length);
+  copyMasked(payload, frame, payloadStart, frame.readUInt32BE(keyStart));
   return frame;
 }

@@ -8,7 +8,7 @@ import { startEchoServer } from './server.ts';
 const program: Program = {
   name: 'echo',
   usage: `Usage: npm run echo -- [--port 9001] [--host 127.0.0.1] [--tls-cert FILE --tls-key FILE]
-                     [--allowed-origin URL]... [--deflate] [--trace]
+                     [--allowed-origin URL]... [--deflate] [--node-http] [--trace]
 
 A WebSocket echo server: text comes back as text, binary as binary, on any path.
 The usual target for conformance suites (e.g. Autobahn's fuzzingclient).
@@ -18,6 +18,7 @@ With --tls-cert and --tls-key (PEM files, both or neither) it serves wss:// inst
                          Default: any origin, as conformance suites and test pages expect.
   --deflate              accept permessage-deflate (RFC 7692) when a client offers it, every message
                          compressed (threshold 0): the target for Autobahn's sections 12 and 13
+  --node-http            run on node:http instead of our raw HTTP/1.1 server
   --trace                print every connection's opening handshake and every frame both ways, decoded
                          field by field (FIN, RSV1-3, opcode, MASK, length form, masking key, payload);
                          slow: for learning`,
@@ -28,12 +29,14 @@ const { values } = parseFlags(program, {
   host: { type: 'string', default: '127.0.0.1' },
   'allowed-origin': { type: 'string', multiple: true },
   deflate: { type: 'boolean' },
+  'node-http': { type: 'boolean', default: false },
   trace: { type: 'boolean' },
   ...TLS_FLAGS,
 });
 const port = portFlag(program, '--port', values.port) ?? 9001;
 const tls = tlsFlags(program, values['tls-cert'], values['tls-key']);
 const allowedOrigins = originFlags(program, '--allowed-origin', values['allowed-origin']);
+const stack = values['node-http'] ? 'node' : 'raw';
 
 /** With --trace, each connection gets a number and its frames are printed as they pass. */
 let tracedConnections = 0;
@@ -45,6 +48,7 @@ function traceConnection(): WireListener {
 const echoServer = await listenOrExit(program, { host: values.host, port }, () => startEchoServer({
   port,
   host: values.host,
+  stack,
   tls,
   allowedOrigins,
   trace: values.trace ? traceConnection : undefined,
@@ -56,4 +60,4 @@ onShutdown(program, async (signal) => {
   await echoServer.close();
 });
 
-console.log(`echo server listening on ${tls === undefined ? 'ws' : 'wss'}://${urlHost(values.host)}:${echoServer.port}/`);
+console.log(`echo server listening on ${tls === undefined ? 'ws' : 'wss'}://${urlHost(values.host)}:${echoServer.port}/ (${stack === 'raw' ? 'our raw HTTP/1.1 server' : 'node:http'})`);
