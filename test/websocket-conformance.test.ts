@@ -563,6 +563,36 @@ describe('the sans-I/O core (WebSocketProtocol) without sockets', () => {
     assert.equal(protocol.nextEvent(), undefined);
   });
 
+  test('a chunk of thousands of tiny frames is parsed in batches: every event in order, a few records reused', () => {
+    const recorder = new Recorder();
+    const protocol = new WebSocketProtocol(recorder, { role: 'server' });
+    const frames: Buffer[] = [];
+    for (let index = 0; index < 5_000; index++) {
+      frames.push(buildFrame({ opcode: TEXT, payload: String(index) }));
+      if (index % 1_000 === 999) frames.push(buildFrame({ opcode: PING, payload: String(index) }));
+    }
+    frames.push(buildFrame({ opcode: CLOSE, payload: Buffer.from([0x03, 0xe8]) }), buildFrame({ opcode: TEXT, payload: 'after the close' }));
+    const stream = Buffer.concat(frames);
+    // Two chunks cut inside a frame, so a paused parse must go on across chunks.
+    protocol.receive(stream.subarray(0, 20_001));
+    protocol.receive(stream.subarray(20_001));
+    const seen: string[] = [];
+    const records = new Set<object>();
+    for (let event = protocol.nextEvent(); event !== undefined; event = protocol.nextEvent()) {
+      records.add(event);
+      seen.push(event.kind === ProtocolEventKind.Message ? `m${event.data}` : event.kind === ProtocolEventKind.Ping ? `p${event.data}` : `close ${event.close!.code}`);
+    }
+    const expected: string[] = [];
+    for (let index = 0; index < 5_000; index++) {
+      expected.push(`m${index}`);
+      if (index % 1_000 === 999) expected.push(`p${index}`);
+    }
+    expected.push('close 1000');
+    assert.deepEqual(seen, expected);
+    assert.ok(records.size <= 40, `${records.size} event records for ${expected.length} events`);
+    assert.deepEqual(recorder.frames().map((frame) => frame.opcode), [PONG, PONG, PONG, PONG, PONG, CLOSE], 'each ping answered, then the close; nothing read after it');
+  });
+
   test('the event records are reused from chunk to chunk and let go of their buffers once taken', () => {
     const recorder = new Recorder();
     const protocol = new WebSocketProtocol(recorder, { role: 'server' });

@@ -70,23 +70,41 @@ export class FrameParser {
   private payloadOffset = 0;
   /** Set by `stop()`: the rest of the input is left unread. */
   private stopped = false;
+  /** Set by `pause()`: `push` returns at the end of the current frame. */
+  private paused = false;
 
   constructor(
     private readonly sink: FrameSink,
     private readonly options: FrameParserOptions,
   ) {}
 
-  /** Feed bytes. Throws WebSocketError on a framing violation; the parser must not be used after that. */
-  push(chunk: Buffer): void {
-    let offset = 0;
+  /**
+   * Feed bytes from `start`. Returns where it stopped: the end of the chunk, or the end of a frame after
+   * which the sink called `pause()` (feed the rest later, from there). Throws WebSocketError on a
+   * framing violation; the parser must not be used after that.
+   */
+  push(chunk: Buffer, start = 0): number {
+    let offset = start;
     const end = chunk.length;
-    while (offset < end && !this.stopped) {
+    this.paused = false;
+    while (offset < end && !this.stopped && !this.paused) {
       if (this.readingPayload) {
         offset = this.readPayload(chunk, offset);
       } else {
         offset = this.readHeader(chunk, offset);
       }
     }
+    return offset;
+  }
+
+  /** Return from `push` at the end of the frame being read: the sink has enough for now. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** True after `stop()`: whatever was not read is to be discarded. */
+  get isStopped(): boolean {
+    return this.stopped;
   }
 
   /**

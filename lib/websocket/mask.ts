@@ -39,8 +39,17 @@ export function applyMask(data: Buffer, mask: Buffer, maskOffset = 0, start = 0,
  * keep the key of the frame in progress in a number field instead of a Buffer of its own.
  */
 export function applyMaskKey(data: Buffer, key: number, maskOffset = 0, start = 0, end = data.length): void {
-  if (simd !== undefined && end - start >= SIMD_MASK_MIN_BYTES) simd.mask(data, start, end, littleEndianKey(key, maskOffset & 3), data, start);
+  if (end - start < SHORT_PAYLOAD_BYTES) maskShort(data, key, maskOffset, start, end); // small enough to inline here: the common frame
+  else if (simd !== undefined && end - start >= SIMD_MASK_MIN_BYTES) simd.mask(data, start, end, littleEndianKey(key, maskOffset & 3), data, start);
   else applyMaskKeyJs(data, key, maskOffset, start, end);
+}
+
+/** Below this a plain byte loop beats setting up a typed-array view. */
+const SHORT_PAYLOAD_BYTES = 32;
+
+/** XOR byte by byte. Key byte `phase` is bits 31–24 shifted by 8 × phase. */
+function maskShort(data: Buffer, key: number, maskOffset: number, start: number, end: number): void {
+  for (let index = start, phase = maskOffset & 3; index < end; index++, phase = (phase + 1) & 3) data[index] ^= (key >>> ((3 - phase) << 3)) & 0xff;
 }
 
 /**
@@ -59,13 +68,9 @@ export function copyMasked(source: Buffer, target: Buffer, targetStart: number, 
 
 /** The JavaScript kernel behind `applyMaskKey`: the fallback, and the reference the SIMD kernel is tested against. */
 export function applyMaskKeyJs(data: Buffer, key: number, maskOffset = 0, start = 0, end = data.length): void {
+  if (end - start < SHORT_PAYLOAD_BYTES) return maskShort(data, key, maskOffset, start, end);
   let index = start;
   let phase = maskOffset & 3;
-  // Short payloads: a plain byte loop beats setting up a typed-array view. Key byte `phase` is bits 31–24 shifted by 8 × phase.
-  if (end - start < 32) {
-    for (; index < end; index++, phase = (phase + 1) & 3) data[index] ^= (key >>> ((3 - phase) << 3)) & 0xff;
-    return;
-  }
   // Step byte by byte to a 4-byte aligned address: a Uint32Array view needs one.
   while (((data.byteOffset + index) & 3) !== 0) {
     data[index] ^= (key >>> ((3 - phase) << 3)) & 0xff;

@@ -46,10 +46,12 @@ export interface ProtocolEvent {
 }
 
 /**
- * Records kept for reuse once the queue is empty. A chunk full of tiny frames can queue thousands of
- * events; keeping them all would make every connection that ever received such a chunk hold them.
+ * The parse pauses once this many events wait (protocol.ts), and the records kept for reuse are as many
+ * (a failure adds its two events beyond them). A chunk full of tiny frames is parsed in batches of this
+ * size, so its events reuse the same records instead of allocating one per frame.
  */
-const KEPT_RECORDS = 16;
+export const EVENT_BATCH = 16;
+const KEPT_RECORDS = EVENT_BATCH + 2;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -62,6 +64,11 @@ export class ProtocolEventQueue {
 
   get isEmpty(): boolean {
     return this.head === this.tail;
+  }
+
+  /** Events waiting. */
+  get size(): number {
+    return this.tail - this.head;
   }
 
   push(kind: ProtocolEventKind, data: Buffer = EMPTY, isBinary = false, compressed = false, close?: CloseInfo, error?: WebSocketError): void {

@@ -14,7 +14,7 @@ import { DEFAULT_LIMITS } from './limits.ts';
 import { MaskKeySource } from './mask.ts';
 import { MessageAssembler } from './message-assembler.ts';
 import { Opcode, MAX_CONTROL_PAYLOAD } from './opcodes.ts';
-import { ProtocolEventKind, ProtocolEventQueue, type CloseInfo, type ProtocolEvent } from './protocol-events.ts';
+import { EVENT_BATCH, ProtocolEventKind, ProtocolEventQueue, type CloseInfo, type ProtocolEvent } from './protocol-events.ts';
 import { Utf8Validator } from './utf8.ts';
 
 export { ProtocolEventKind, type CloseInfo, type ProtocolEvent };
@@ -66,6 +66,9 @@ export class WebSocketProtocol implements FrameSink {
   private messageFragments = 0;
   private readonly message: MessageAssembler;
   private readonly textValidator = new Utf8Validator();
+  /** Input received but not yet parsed (the parse pauses once a batch of events waits), and where in its first chunk to go on. */
+  private readonly unparsed: Buffer[] = [];
+  private unparsedOffset = 0;
 
   // The frame being received.
   private frameOpcode = 0;
@@ -103,25 +106,61 @@ export class WebSocketProtocol implements FrameSink {
    */
   receive(chunk: Buffer): void {
     if (this.state === ProtocolState.Closed) return; // §7.1.1: after the close, input is discarded
+    if (this.unparsed.length > 0) this.unparsed.push(chunk); // behind input still waiting: parsed as events are taken
+    else this.parseFrom(chunk, 0);
+  }
+
+  /**
+   * Parse `chunk` from `start` until it is used up or EVENT_BATCH events wait; keep what is left for
+   * `nextEvent()`. A chunk holding thousands of tiny frames is parsed a batch at a time, so its events
+   * reuse a few records. Hot path: the usual chunk (fewer frames than a batch) is one `push`, no allocation.
+   */
+  private parseFrom(chunk: Buffer, start: number): void {
+    let stoppedAt: number;
     try {
-      this.parser.push(chunk);
+      stoppedAt = this.parser.push(chunk, start);
     } catch (error) {
       // Only the parser and this state machine run in here, so anything but a WebSocketError is a bug of
       // ours: fail with 1011 and a fixed reason; the original stays local, as the error's cause.
       this.fail(error instanceof WebSocketError ? error : new WebSocketError('INTERNAL_ERROR', CloseCode.InternalError, 'internal error', { cause: error }));
+      return;
     }
+    if (stoppedAt === chunk.length || this.parser.isStopped) return; // used up, or a close: the rest is never read (§7.1.1)
+    this.unparsed.unshift(chunk); // paused with a batch of events waiting
+    this.unparsedOffset = stoppedAt;
+  }
+
+  /** Parse waiting input until a batch of events waits or nothing is left. */
+  private parseWaiting(): void {
+    while (this.unparsed.length > 0 && this.events.isEmpty && !this.parser.isStopped) {
+      const chunk = this.unparsed.shift()!;
+      const offset = this.unparsedOffset;
+      this.unparsedOffset = 0;
+      this.parseFrom(chunk, offset);
+    }
+    if (this.parser.isStopped) this.unparsed.length = 0;
   }
 
   /** The next event found in the input, or undefined when there is none. The record is reused. */
   nextEvent(): ProtocolEvent | undefined {
-    const event = this.events.shift();
+    let event = this.events.shift();
+    if (event === undefined && this.unparsed.length > 0) {
+      this.parseWaiting();
+      event = this.events.shift();
+    }
     if (event !== undefined && event.kind !== ProtocolEventKind.Message && this.state !== ProtocolState.Closed) this.answer(event);
     return event;
   }
 
   /** What `nextEvent()` would return next, without taking it (nor writing its answer). */
   get nextEventKind(): ProtocolEventKind | undefined {
+    if (this.events.isEmpty && this.unparsed.length > 0) this.parseWaiting();
     return this.events.peekKind();
+  }
+
+  /** A batch of events waits: the parser returns at the end of this frame. */
+  private pauseIfBatchFull(): void {
+    if (this.events.size >= EVENT_BATCH) this.parser.pause();
   }
 
   /**
@@ -160,6 +199,7 @@ export class WebSocketProtocol implements FrameSink {
     if (this.state === ProtocolState.Closed) return;
     this.state = ProtocolState.Closed;
     this.parser.stop();
+    this.unparsed.length = 0;
     this.events.clear();
     this.events.push(ProtocolEventKind.Close, undefined, false, false, { code: CloseCode.Abnormal, reason: '', wasClean: false });
   }
@@ -239,13 +279,16 @@ export class WebSocketProtocol implements FrameSink {
     }
     this.messageOpcode = Opcode.Continuation;
     this.events.push(ProtocolEventKind.Message, this.message.take(), isBinary, this.messageCompressed);
+    this.pauseIfBatchFull();
   }
 
   private handleControlFrame(opcode: number, payload: Buffer): void {
     if (opcode === Opcode.Ping) {
       this.events.push(ProtocolEventKind.Ping, payload); // answered when handed out (see answer())
+      this.pauseIfBatchFull();
     } else if (opcode === Opcode.Pong) {
       this.events.push(ProtocolEventKind.Pong, payload); // §5.5.3: an unsolicited pong is simply reported, never answered
+      this.pauseIfBatchFull();
     } else {
       this.handleCloseFrame(payload);
     }
@@ -331,6 +374,8 @@ export class WebSocketProtocol implements FrameSink {
    */
   private fail(error: WebSocketError): void {
     this.parser.stop();
+    this.unparsed.length = 0;
+    this.unparsedOffset = 0;
     this.events.push(ProtocolEventKind.Error, undefined, false, false, undefined, error);
     this.events.push(ProtocolEventKind.Close, undefined, false, false, { code: error.closeCode, reason: error.message, wasClean: false });
   }
