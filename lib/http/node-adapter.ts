@@ -6,6 +6,7 @@ import { DEFAULT_MAX_BODY_BYTES } from './limits.ts';
 import { errorResponse } from './responses.ts';
 import { isFinalStatus } from './serialize.ts';
 import { requestPathAndQuery } from './target.ts';
+import { isThenable } from './thenable.ts';
 import { MessageAssembler } from '../websocket/message-assembler.ts';
 
 export interface NodeAdapterOptions {
@@ -26,10 +27,6 @@ function joinedHeaders(rawHeaders: string[]): Record<string, string> {
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
-
-function isThenable(value: unknown): value is PromiseLike<RouteResponse> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-}
 
 /**
  * Write the whole response: one writeHead with every header in one object (the fast path of node:http,

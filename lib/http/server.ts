@@ -10,6 +10,7 @@ import { DEFAULT_TIMEOUTS, type HttpLimits, type HttpTimeouts } from './limits.t
 import { errorResponse } from './responses.ts';
 import { responseHead, statusForbidsContent } from './serialize.ts';
 import { requestPathAndQuery } from './target.ts';
+import { isThenable } from './thenable.ts';
 import type { TlsCredentials } from './tls.ts';
 
 /** What the raw server hands a plain handler: a RouteRequest without path parameters. */
@@ -59,10 +60,6 @@ class PendingExchange {
   response: RouteResponse | undefined = undefined;
   constructor(readonly request: ParsedRequest | undefined, public keepAlive: boolean, readonly isHead: boolean,
     readonly isUpgrade: boolean) {}
-}
-
-function isThenable(value: unknown): value is PromiseLike<RouteResponse> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function logFailure(context: string, error: unknown): void {
