@@ -3,6 +3,7 @@
 // Hot path: a state machine over byte-class tables with tight inner loops; tokens are sliced, never regex-matched.
 import { FIELD_VALUE_CHARACTER, HEX_VALUE, TARGET_CHARACTER, TOKEN_CHARACTER } from './characters.ts';
 import { DEFAULT_LIMITS, type HttpLimits } from './limits.ts';
+import { joinFieldValues, listMembers } from '../rfc9110/fields.ts';
 import { MessageAssembler } from '../websocket/message-assembler.ts';
 
 export interface ParsedRequest {
@@ -86,16 +87,6 @@ function trimTrailingWhitespace(value: string): string {
     end--;
   }
   return end === value.length ? value : value.slice(0, end);
-}
-
-/** The lower-cased, trimmed, non-empty members of a comma-separated list ("close, Upgrade" → ["close", "upgrade"]). */
-function listMembers(value: string): readonly string[] {
-  const members: string[] = [];
-  for (const part of value.split(',')) {
-    const member = part.trim().toLowerCase();
-    if (member.length > 0) members.push(member);
-  }
-  return members;
 }
 
 function isAllDigits(text: string): boolean {
@@ -487,7 +478,7 @@ export class RequestParser {
     const headers = this.#headers;
     const existing = headers[name];
     if (existing === undefined) headers[name] = value;
-    else headers[name] = existing + (name === 'cookie' ? '; ' : ', ') + value;
+    else headers[name] = joinFieldValues(name, existing, value);
     if (name === 'host') this.#hostCount++;
     return true;
   }
@@ -502,10 +493,10 @@ export class RequestParser {
     const connection = headers['connection'];
     // Hot path: most clients send no Connection header or a single "keep-alive"; skip the list split for those.
     const connectionOptions = connection === undefined ? [] : connection.length === 10 && connection.toLowerCase() === 'keep-alive'
-      ? KEEP_ALIVE_ONLY : listMembers(connection);
+      ? KEEP_ALIVE_ONLY : listMembers(connection.toLowerCase());
     this.#keepAlive = connectionOptions.includes('close') ? false : http11 || connectionOptions.includes('keep-alive');
     const upgradeTo = headers['upgrade'];
-    this.#upgrade = upgradeTo !== undefined && connectionOptions.includes('upgrade') && listMembers(upgradeTo).includes('websocket');
+    this.#upgrade = upgradeTo !== undefined && connectionOptions.includes('upgrade') && listMembers(upgradeTo.toLowerCase()).includes('websocket');
 
     const transferEncoding = headers['transfer-encoding'];
     const contentLength = headers['content-length'];
@@ -513,7 +504,7 @@ export class RequestParser {
       // Both framings at once is the textbook request-smuggling setup (RFC 9112 §6.1).
       if (contentLength !== undefined) return { status: 400, reason: 'both Content-Length and Transfer-Encoding' };
       if (!http11) return { status: 400, reason: 'Transfer-Encoding in an HTTP/1.0 request' };
-      const codings = listMembers(transferEncoding);
+      const codings = listMembers(transferEncoding.toLowerCase());
       if (codings.length === 0 || codings[codings.length - 1] !== 'chunked') return { status: 400, reason: 'chunked must be the final transfer coding' };
       for (let index = 0; index < codings.length - 1; index++) {
         if (codings[index] === 'chunked') return { status: 400, reason: 'chunked applied twice' };
