@@ -101,6 +101,27 @@ export function positiveNumberFlag(program: Program, name: string, text: string 
   return number;
 }
 
+/**
+ * `--allowed-origin URL`, repeatable: each value must be an origin as browsers send it — scheme, host and
+ * an optional port, nothing after ("https://example.com", "http://localhost:8000"). Undefined when none was given.
+ */
+export function originFlags(program: Program, name: string, texts: string[] | undefined): string[] | undefined {
+  if (texts === undefined || texts.length === 0) return undefined;
+  return texts.map((text) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(text);
+    } catch {
+      url = undefined;
+    }
+    const bare = url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.hash && !url.username;
+    if (!bare || url === undefined) {
+      usageError(program, `${name} must be an origin such as https://example.com or http://localhost:8000, got "${text}"`);
+    }
+    return url.origin;
+  });
+}
+
 function checkWholeNumber(program: Program, name: string, text: string | undefined, min: number, max: number, description: string): number | undefined {
   if (text === undefined) return undefined;
   const number = Number(text);

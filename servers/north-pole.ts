@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { listenOrExit, onShutdown, parseFlags, portFlag, refuseFlags, TLS_FLAGS, tlsFlags, urlHost, usageError, type Program } from '../lib/cli.ts';
+import { listenOrExit, onShutdown, originFlags, parseFlags, portFlag, refuseFlags, TLS_FLAGS, tlsFlags, urlHost, usageError, type Program } from '../lib/cli.ts';
 import { html } from '../lib/http/responses.ts';
 import { Router, type RouteRequest } from '../lib/http/router.ts';
 import { listenRouter } from '../lib/http/listen.ts';
@@ -33,6 +33,11 @@ Options:
   --tls-cert FILE   serve https:// and wss:// with this PEM certificate (needs --tls-key;
                     BATCHAT stays plain TCP, as telnet is)
   --tls-key FILE    the PEM private key of --tls-cert
+  --allowed-origin URL
+                    only browser pages from this origin may open a WebSocket (repeatable; others
+                    get 403, the defence against cross-site WebSocket hijacking). Default: any
+                    origin, because the challenges' validators and pages elsewhere must connect and
+                    no service here trusts cookies; set it when you put the server on a network
   -h, --help        show this help
 
 On start it prints "listening on http://HOST:PORT/" (https:// with TLS; the real port, also with
@@ -64,6 +69,7 @@ function readFlags() {
     'node-http': { type: 'boolean', default: false },
     'chat-port': { type: 'string' },
     'no-chat': { type: 'boolean', default: false },
+    'allowed-origin': { type: 'string', multiple: true },
     ...TLS_FLAGS,
   });
   // An empty PORT is as good as none: `PORT= npm start` should not be an error.
@@ -74,7 +80,7 @@ function readFlags() {
   // Else BATCHAT would take the port and HTTP would report it "in use" — by ourselves.
   if (chatPort === port && port !== 0) usageError(program, `${portSource} and --chat-port are both ${port}: HTTP and BATCHAT need a port each`);
   const tls = tlsFlags(program, values['tls-cert'], values['tls-key']);
-  return { port, host: values.host, nodeHttp: values['node-http'], chatPort, tls };
+  return { port, host: values.host, nodeHttp: values['node-http'], chatPort, tls, allowedOrigins: originFlags(program, '--allowed-origin', values['allowed-origin']) };
 }
 
 /** Serve a whole Router under a path prefix: "/hello/echo" reaches the sub-router as "/echo". */
@@ -155,7 +161,7 @@ function frontPage(services: MountedService[], stack: string, chatPort: number |
 
 async function main(): Promise<void> {
   const flags = readFlags();
-  const router = new Router();
+  const router = new Router({ webSocket: { allowedOrigins: flags.allowedOrigins } });
   const services = mountServices(router);
   const listeners: Listener[] = [];
   const stack = flags.nodeHttp ? 'node:http' : 'our raw HTTP/1.1 server';
@@ -195,6 +201,7 @@ async function main(): Promise<void> {
   console.log(`  hello world        ${base}/hello`);
   console.log(`  wire inspector     ${base}/wire/`);
   if (chat !== undefined) console.log(`  BATCHAT (telnet)   ${flags.host} port ${chat.port}`);
+  console.log(`  WebSocket origins  ${flags.allowedOrigins?.join(' ') ?? 'any (restrict with --allowed-origin URL)'}`);
   console.log('Ctrl-C to stop.');
 }
 

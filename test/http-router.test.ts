@@ -8,6 +8,7 @@ import { createHttpServer } from '../lib/http/server.ts';
 import { serveWithNodeHttp } from '../lib/http/node-adapter.ts';
 import { connect } from '../lib/websocket/client.ts';
 import { within } from './http-test-helpers.ts';
+import { RawWebSocket } from './helpers/raw-websocket.ts';
 
 function buildRouter(): Router {
   return new Router()
@@ -23,6 +24,10 @@ function buildRouter(): Router {
     })
     .get('/rejects', async () => {
       throw new Error('async route failure on purpose');
+    })
+    .ws('/headers', (connection, request) => {
+      const headers = request.headers;
+      connection.send(JSON.stringify({ prototype: Object.getPrototypeOf(headers), proto: headers['__proto__'], toString: typeof headers.toString, host: headers['host'] }));
     })
     .ws('/room/:room/user/:user', (connection, request) => {
       connection.on('message', (data) => connection.send(`${request.params.user} in ${request.params.room}: ${data.toString()}`));
@@ -94,22 +99,40 @@ for (const stack of stacks) {
     assert.equal(logged.length, 2, 'one log line per failed handler');
   });
 
+  /** Ask for `Upgrade: websocket` on `path`; resolves with the HTTP answer when it is not a 101. */
+  const upgrade = (path: string, method = 'GET') => within(new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const request = http.request({
+      port: stack.port, host: '127.0.0.1', path, method,
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+    });
+    request.on('response', (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => { body += chunk; });
+      response.on('end', () => resolve({ status: response.statusCode!, body }));
+    });
+    request.on('upgrade', (_response, socket) => { socket.destroy(); reject(new Error('unexpected 101')); });
+    request.on('error', reject);
+    request.end();
+  }), 3000, `upgrade answer for ${method} ${path}`);
+
+  test(`router on the ${stack.name} stack: Upgrade on a path with no WebSocket route is ignored, the HTTP route answers (RFC 9110 §7.8)`, async () => {
+    assert.deepEqual(await upgrade('/async?n=7'), { status: 200, body: 'async 7' });
+    assert.deepEqual(await upgrade('/posts/3/views'), { status: 200, body: '{"id":"3"}' });
+    assert.equal((await upgrade('/posts/3/views', 'PUT')).status, 405);
+  });
+
+  test(`router on the ${stack.name} stack: WebSocket routes get headers in a prototype-less object`, async () => {
+    const raw = await RawWebSocket.open(stack.port, '/headers', JSON.parse('{"__proto__": "polluted"}') as Record<string, string>);
+    try {
+      const seen = JSON.parse((await raw.frame(0)).payload.toString()) as Record<string, unknown>;
+      assert.deepEqual(seen, { prototype: null, proto: 'polluted', toString: 'undefined', host: 'localhost' });
+    } finally {
+      raw.destroy();
+    }
+  });
+
   test(`router on the ${stack.name} stack: refused upgrades are complete HTTP responses`, async () => {
-    const upgrade = (path: string) => within(new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = http.request({
-        port: stack.port, host: '127.0.0.1', path,
-        headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
-      });
-      request.on('response', (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => { body += chunk; });
-        response.on('end', () => resolve({ status: response.statusCode!, body }));
-      });
-      request.on('upgrade', (_response, socket) => { socket.destroy(); reject(new Error('unexpected 101')); });
-      request.on('error', reject);
-      request.end();
-    }), 3000, `upgrade answer for ${path}`);
     assert.equal((await upgrade('/nowhere')).status, 404, 'no ws route');
     assert.deepEqual(await upgrade('/room/lobby/user/ann'), { status: 404, body: 'no such room' }, 'beforeUpgrade refusal');
     assert.equal((await upgrade('/room/%E0%A4%A/user/ann')).status, 400, 'malformed escape');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { encodeCommands, LARGE_ARGUMENT_BYTES, type CommandArgument } from '../lib/redis/command-encoder.ts';
 import { RedisConnectionError, RedisProtocolError, RedisReplyError } from '../lib/redis/errors.ts';
-import { ReplyParser, type RedisReply, type ReplyParserLimits } from '../lib/redis/reply-parser.ts';
+import { DEFAULT_REPLY_LIMITS, ReplyParser, VALUE_OVERHEAD_BYTES, type RedisReply, type ReplyParserLimits } from '../lib/redis/reply-parser.ts';
 import { parseRedisUrl, redact } from '../lib/redis/url.ts';
 
 function parseAll(stream: Buffer, cuts: number[] = [], limits?: Partial<ReplyParserLimits>): RedisReply[] {
@@ -85,11 +85,12 @@ describe('reply parser (RESP2)', () => {
     const parser = new ReplyParser();
     const replies: RedisReply[] = [];
     const body = Buffer.alloc(1_000_000, 0x78);
-    parser.push(Buffer.from(`$${body.length}\r\n`), replies);
-    assert.equal(parser.bufferedBytes, body.length, 'the buffer of the announced length is there from the header on');
+    const header = Buffer.from(`$${body.length}\r\n`);
+    parser.push(header, replies);
+    assert.equal(parser.bufferedBytes, header.length + body.length, 'the buffer of the announced length is there from the header on');
     for (let offset = 0; offset < body.length; offset += 1000) {
       parser.push(body.subarray(offset, offset + 1000), replies);
-      assert.equal(parser.bufferedBytes, body.length, 'no growth, no concatenation');
+      assert.equal(parser.bufferedBytes, header.length + body.length, 'no growth, no concatenation');
     }
     parser.push(Buffer.from('\r\n'), replies);
     assert.equal(replies.length, 1);
@@ -142,6 +143,27 @@ describe('reply parser (RESP2)', () => {
       }
     });
   }
+
+  test('one reply is bounded in total by maxReplyBytes, elements and their overhead counted, at any split', () => {
+    const manySmall = Buffer.from(`*100000\r\n${':1\r\n'.repeat(100_000)}`);
+    const fewLarge = Buffer.from(`*3\r\n${`$4000\r\n${'x'.repeat(4000)}\r\n`.repeat(3)}`);
+    for (const stream of [manySmall, fewLarge]) {
+      for (const cut of [0, 1, 7, 5000, stream.length - 3]) {
+        const parser = new ReplyParser({ maxReplyBytes: 10_000 });
+        assert.throws(() => {
+          parser.push(stream.subarray(0, cut), []);
+          parser.push(stream.subarray(cut), []);
+        }, (error: unknown) => error instanceof RedisProtocolError && /a reply larger than 10000 bytes/.test(error.message), `cut at ${cut}`);
+        // At most one step past the limit: a line or a piece of a bulk string already allocated.
+        assert.ok(parser.bufferedBytes <= 10_000 + DEFAULT_REPLY_LIMITS.maxLineBytes + VALUE_OVERHEAD_BYTES, `holds ${parser.bufferedBytes}`);
+      }
+    }
+    // Replies under the limit, one after another, each start the count afresh.
+    const parser = new ReplyParser({ maxReplyBytes: 10_000 });
+    const replies: RedisReply[] = [];
+    for (let round = 0; round < 10; round++) parser.push(Buffer.from(`*200\r\n${':1\r\n'.repeat(200)}`), replies);
+    assert.equal(replies.length, 10);
+  });
 
   test('replies completed before a fault are delivered', () => {
     const replies: RedisReply[] = [];

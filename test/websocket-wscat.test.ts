@@ -116,15 +116,15 @@ describe('wscat against the echo server', () => {
     assert.equal(result.status, 0, 'the user asked for this close');
   });
 
-  test('a refused handshake shows the HTTP status and exits nonzero', async () => {
+  test('a refused handshake shows the HTTP status and the server\'s reason, and exits nonzero', async () => {
     // A plain HTTP server that refuses every upgrade with 403.
-    const server = createServer((socket) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n'));
+    const server = createServer((socket) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 19\r\n\r\norigin not allowed\n'));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     try {
       const result = await runWscat([`ws://127.0.0.1:${(server.address() as { port: number }).port}/`], '');
       assert.equal(result.status, 1);
-      assert.match(result.stderr, /handshake failed: the server answered HTTP 403 Forbidden/);
+      assert.match(result.stderr, /handshake failed: server refused: 403 Forbidden — origin not allowed\n/);
     } finally {
       server.close();
     }

@@ -58,11 +58,8 @@ export function startSession(options: SessionOptions): Session {
       run(opened, options, say, finish);
     },
     (error: unknown) => {
-      if (error instanceof HandshakeError && error.statusCode !== undefined && error.statusCode !== 101) {
-        say(`* handshake failed: the server answered HTTP ${error.statusCode}${error.response?.statusText ? ` ${error.response.statusText}` : ''}`);
-      } else {
-        say(`* handshake failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      // A refusal's message carries the status and the server's reason: "server refused: 403 Forbidden — origin not allowed".
+      say(`* handshake failed: ${error instanceof Error ? error.message : String(error)}`);
       finish(1);
     },
   );

@@ -1,7 +1,7 @@
 // Runs a Router on node:http, so the same routes serve on Node's parser and on ours (server.ts) for comparison.
 // Reads the body up to a limit (413, RFC 9110 §15.5.14), writes Content-Length, passes 'upgrade' to the router.
 import * as http from 'node:http';
-import type { Router, RouteResponse } from './router.ts';
+import { joinRawHeaders, type Router, type RouteResponse } from './router.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './limits.ts';
 import { errorResponse } from './responses.ts';
 import { isFinalStatus } from './serialize.ts';
@@ -12,18 +12,6 @@ import { MessageAssembler } from '../websocket/message-assembler.ts';
 export interface NodeAdapterOptions {
   /** Bodies larger than this are refused with 413 (default 1 MiB, like the raw server). */
   maxBodyBytes?: number;
-}
-
-/** node:http keeps some repeated headers as arrays and drops others; rebuild them the way the raw server joins them. */
-function joinedHeaders(rawHeaders: string[]): Record<string, string> {
-  const headers: Record<string, string> = Object.create(null);
-  for (let index = 0; index < rawHeaders.length; index += 2) {
-    const name = rawHeaders[index]!.toLowerCase();
-    const value = rawHeaders[index + 1]!;
-    const existing = headers[name];
-    headers[name] = existing === undefined ? value : existing + (name === 'cookie' ? '; ' : ', ') + value;
-  }
-  return headers;
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
@@ -77,7 +65,7 @@ export function attachRouter(server: http.Server, router: Router, options: NodeA
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
     // Our own header record from rawHeaders: node's `request.headers` would build a second one.
-    const headers = joinedHeaders(request.rawHeaders);
+    const headers = joinRawHeaders(request.rawHeaders);
     const contentLength = headers['content-length'];
     // Most requests (GET, HEAD) have no body: route at once, no listeners, no waiting for 'end'.
     if (headers['transfer-encoding'] === undefined && (contentLength === undefined || contentLength === '0')) {

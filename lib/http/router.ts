@@ -2,7 +2,7 @@
 // Paths are matched segment by segment over a tree (static segments beat :parameters beat a trailing *wildcard),
 // so attacker-chosen paths never meet a backtracking regular expression. RFC 9110 §9.3.2 (HEAD), §15.5.6 (405 + Allow).
 import type { Duplex } from 'node:stream';
-import { acceptWebSocket, type AcceptOptions, type UpgradeRequest } from '../websocket/server.ts';
+import { WebSocketServer, type AcceptOptions, type UpgradeRequest, type WebSocketServerOptions } from '../websocket/server.ts';
 import type { WebSocketConnection } from '../websocket/connection.ts';
 import { errorResponse } from './responses.ts';
 import { writeResponseAndClose } from './serialize.ts';
@@ -107,11 +107,28 @@ function decodeParameters(names: string[], values: string[]): Record<string, str
   return params;
 }
 
-/** node:http keeps repeated headers as arrays; routes see one string per name like on the raw stack. */
-function flattenHeaders(headers: UpgradeRequest['headers']): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const name in headers) {
-    const value = headers[name];
+/**
+ * Headers as routes see them on both stacks: lower-case names in a prototype-less object (so a header
+ * named `__proto__` or `toString` is just a header), repeated ones joined with ", " (cookie with "; ").
+ * node:http's `rawHeaders` is the source there: its `headers` object drops some names and keeps others as arrays.
+ */
+export function joinRawHeaders(rawHeaders: string[]): Record<string, string> {
+  const headers: Record<string, string> = Object.create(null);
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index]!.toLowerCase();
+    const value = rawHeaders[index + 1]!;
+    const existing = headers[name];
+    headers[name] = existing === undefined ? value : existing + (name === 'cookie' ? '; ' : ', ') + value;
+  }
+  return headers;
+}
+
+/** An upgrade request's headers for a route: from rawHeaders when the stack has them, else copied into a prototype-less object. */
+function routeHeaders(request: UpgradeRequest): Record<string, string> {
+  if (request.rawHeaders !== undefined) return joinRawHeaders(request.rawHeaders);
+  const flat: Record<string, string> = Object.create(null);
+  for (const name of Object.keys(request.headers)) {
+    const value = request.headers[name];
     if (value === undefined) continue;
     flat[name.toLowerCase()] = Array.isArray(value) ? value.join(name === 'cookie' ? '; ' : ', ') : value;
   }
@@ -127,8 +144,19 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
+export interface RouterOptions {
+  /** Options for every WebSocket route (a route's own win): `maxConnections` counts all of them together. */
+  webSocket?: WebSocketServerOptions;
+}
+
 export class Router {
   readonly #root = new SegmentNode();
+  /** The open WebSocket connections of every ws route, within one cap; `closeAll` on shutdown. */
+  readonly webSockets: WebSocketServer;
+
+  constructor(options: RouterOptions = {}) {
+    this.webSockets = new WebSocketServer(options.webSocket);
+  }
 
   get(pattern: string, handler: RouteHandler): this { return this.route('GET', pattern, handler); }
   post(pattern: string, handler: RouteHandler): this { return this.route('POST', pattern, handler); }
@@ -150,7 +178,7 @@ export class Router {
   ws(pattern: string, handler: WebSocketRouteHandler, options: WebSocketRouteOptions = {}): this {
     const { node, parameterNames } = this.#insert(pattern);
     if (node.webSocketRoute !== undefined) throw new Error(`Router: WebSocket route ${pattern} is already registered`);
-    node.webSocketRoute = { handler, options, parameterNames };
+    node.webSocketRoute = { handler, options: this.webSockets.withDefaults(options), parameterNames };
     return this;
   }
 
@@ -193,10 +221,18 @@ export class Router {
     return checkResponse(method, path, result);
   }
 
+  /** Is there a WebSocket route for this request-target? Otherwise an `Upgrade: websocket` request is served as plain HTTP. */
+  hasWebSocketRoute(target: string): boolean {
+    const { path } = requestPathAndQuery(target);
+    return path.charCodeAt(0) === 0x2f && findNode(this.#root, path.split('/'), 1, [], WANT_WEBSOCKET, 'GET') !== undefined;
+  }
+
   /**
    * Take over a socket whose request asked for `Upgrade: websocket` (node's 'upgrade' event has this signature).
    * Match a ws route, run beforeUpgrade, complete the handshake, then give the connection to the route's handler.
-   * Every refusal is a complete HTTP response written on the socket before it is destroyed.
+   * With no ws route for the path the Upgrade header is ignored (RFC 9110 §7.8) and the request is routed as
+   * plain HTTP, answered, and the connection closed. Every refusal is a complete HTTP response written on the
+   * socket before it is destroyed.
    */
   handleUpgrade(request: UpgradeRequest, socket: Duplex, head: Buffer): void {
     const method = (request.method ?? 'GET').toUpperCase();
@@ -204,12 +240,12 @@ export class Router {
     if (path.charCodeAt(0) !== 0x2f) return writeResponseAndClose(socket, errorResponse(404));
     const values: string[] = [];
     const node = findNode(this.#root, path.split('/'), 1, values, WANT_WEBSOCKET, method);
-    if (node === undefined) return writeResponseAndClose(socket, errorResponse(404));
+    if (node === undefined) return this.#serveIgnoringUpgrade(request, socket, method, path, query);
     const route = node.webSocketRoute!;
     const params = decodeParameters(route.parameterNames, values);
     if (params === undefined) return writeResponseAndClose(socket, errorResponse(400));
     const routeRequest: RouteRequest = {
-      method, path, query: new URLSearchParams(query), headers: flattenHeaders(request.headers), body: Buffer.alloc(0), params,
+      method, path, query: new URLSearchParams(query), headers: routeHeaders(request), body: Buffer.alloc(0), params,
       remoteAddress: (socket as { remoteAddress?: string }).remoteAddress, target: request.url, httpVersion: request.httpVersion,
     };
     if (route.options.beforeUpgrade !== undefined) {
@@ -222,7 +258,7 @@ export class Router {
       }
       if (refusal !== undefined) return writeResponseAndClose(socket, refusal);
     }
-    const connection = acceptWebSocket(request, socket, head, route.options);
+    const connection = this.webSockets.accept(request, socket, head, route.options);
     if (connection === undefined) return;
     try {
       route.handler(connection, routeRequest);
@@ -230,6 +266,25 @@ export class Router {
       logHandlerFailure(method, path, error);
       connection.close(1011, 'internal error');
     }
+  }
+
+  /**
+   * node:http hands every Upgrade request to 'upgrade', body unread. One without a body is routed as plain
+   * HTTP; one announcing a body is refused (400): reading it here would duplicate the adapter's body reader.
+   */
+  #serveIgnoringUpgrade(request: UpgradeRequest, socket: Duplex, method: string, path: string, query: string): void {
+    const headers = routeHeaders(request);
+    const contentLength = headers['content-length'];
+    if (headers['transfer-encoding'] !== undefined || (contentLength !== undefined && Number(contentLength) !== 0)) {
+      return writeResponseAndClose(socket, errorResponse(400));
+    }
+    const result = this.dispatch({
+      method, path, query: new URLSearchParams(query), headers, body: Buffer.alloc(0),
+      remoteAddress: (socket as { remoteAddress?: string }).remoteAddress, target: request.url, httpVersion: request.httpVersion,
+    });
+    const answer = (response: RouteResponse): void => writeResponseAndClose(socket, method === 'HEAD' ? { ...response, body: undefined } : response);
+    if (isThenable(result)) result.then(answer);
+    else answer(result);
   }
 
   /** The path exists for other methods → 405 with Allow (or 426 on a WebSocket-only path); otherwise 404. */

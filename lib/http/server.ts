@@ -158,7 +158,8 @@ class Connection {
   /** Run the handler for one parsed request; a synchronous answer is ready at once, a Promise settles later. */
   #start(request: ParsedRequest): void {
     const server = this.server;
-    const upgrade = request.upgrade && server.router !== undefined;
+    // RFC 9110 §7.8: Upgrade may be ignored; a path without a WebSocket route is served as plain HTTP (then closed).
+    const upgrade = request.upgrade && server.router !== undefined && server.router.hasWebSocketRoute(request.target);
     // Without a router nobody can take the socket over, and the parser has stopped: answer, then close.
     const exchange = new PendingExchange(request, request.keepAlive && !request.upgrade, request.method === 'HEAD', upgrade);
     this.pending.push(exchange);

@@ -15,7 +15,8 @@
 //
 // Hostile servers: arrays are parsed with an explicit stack (no recursion), bounded in depth and
 // announced length; lines (simple strings, errors, integers, lengths) are bounded; a bulk string is
-// bounded by `maxBulkBytes` before its buffer is allocated. `bufferedBytes` counts what is held.
+// bounded by `maxBulkBytes` before its buffer is allocated; and one whole reply by `maxReplyBytes`,
+// counting its bytes and VALUE_OVERHEAD_BYTES per element held. `bufferedBytes` counts what is held.
 //
 // Hot path, written for speed: a line that lies whole in the chunk is read in place; a bulk string is
 // copied once, straight into a Buffer of its announced length (no per-chunk concatenation, even when it
@@ -34,6 +35,8 @@ export interface ReplyParserLimits {
   maxDepth: number;
   /** Longest line: a simple string, an error message, an integer or a length, without its CRLF. */
   maxLineBytes: number;
+  /** Largest whole reply: its bytes plus VALUE_OVERHEAD_BYTES per element of its arrays. */
+  maxReplyBytes: number;
 }
 
 export const DEFAULT_REPLY_LIMITS: Readonly<ReplyParserLimits> = {
@@ -41,7 +44,11 @@ export const DEFAULT_REPLY_LIMITS: Readonly<ReplyParserLimits> = {
   maxArrayLength: 1 << 26,
   maxDepth: 64,
   maxLineBytes: 64 * 1024,
+  maxReplyBytes: 1024 * 1024 * 1024,
 };
+
+/** What an array element costs beyond its bytes: a slot in the array, a JS number, string or Buffer object. */
+export const VALUE_OVERHEAD_BYTES = 32;
 
 const CR = 13;
 const LF = 10;
@@ -77,6 +84,10 @@ export class ReplyParser {
   private bulkEndSeen = 0;
   /** Arrays still waiting for elements, innermost last. */
   private readonly open: OpenArray[] = [];
+  /** What the reply in progress holds so far: its bytes read, plus the overhead of its elements. */
+  private replyBytes = 0;
+  /** Set when a top-level reply completes, so the count starts afresh. */
+  private replyDone = false;
 
   constructor(limits: Partial<ReplyParserLimits> = {}) {
     this.limits = { ...DEFAULT_REPLY_LIMITS, ...limits };
@@ -84,7 +95,7 @@ export class ReplyParser {
 
   /** Bytes the parser holds for an unfinished reply (a split line, a bulk string being filled). */
   get bufferedBytes(): number {
-    return this.partialLineLength + (this.bulk?.length ?? 0);
+    return this.replyBytes + (this.bulk === undefined ? 0 : this.bulk.length - this.bulkFilled);
   }
 
   /** True when no reply is half read: the stream ended on a reply boundary. */
@@ -101,9 +112,17 @@ export class ReplyParser {
     let offset = 0;
     const end = chunk.length;
     while (offset < end) {
+      const start = offset;
       if (this.state === State.Line) offset = this.readLine(chunk, offset, replies);
       else if (this.state === State.BulkBody) offset = this.readBulkBody(chunk, offset, replies);
       else offset = this.readBulkEnd(chunk, offset, replies);
+      if (this.replyDone) {
+        this.replyDone = false;
+        this.replyBytes = 0;
+      } else {
+        this.replyBytes += offset - start;
+        this.checkReplySize(0);
+      }
     }
   }
 
@@ -141,6 +160,12 @@ export class ReplyParser {
     return stop;
   }
 
+  private checkReplySize(more: number): void {
+    if (this.replyBytes + more > this.limits.maxReplyBytes) {
+      throw new RedisProtocolError(`a reply larger than ${this.limits.maxReplyBytes} bytes (maxReplyBytes)`);
+    }
+  }
+
   private checkLineLength(contentLength: number): void {
     if (contentLength > this.limits.maxLineBytes) {
       throw new RedisProtocolError(`a reply line is longer than ${this.limits.maxLineBytes} bytes`);
@@ -162,6 +187,7 @@ export class ReplyParser {
         if (length === -1) return this.complete(null, replies);
         if (length < 0) throw new RedisProtocolError(`invalid bulk string length ${length}`);
         if (length > this.limits.maxBulkBytes) throw new RedisProtocolError(`a bulk string of ${length} bytes is over the limit of ${this.limits.maxBulkBytes}`);
+        this.checkReplySize(length);
         this.bulk = Buffer.allocUnsafe(length);
         this.bulkFilled = 0;
         this.state = State.BulkBody;
@@ -227,6 +253,10 @@ export class ReplyParser {
   /** A value is whole: it goes into the innermost open array, closing every array it fills. */
   private complete(value: RedisReply, replies: RedisReply[]): void {
     const open = this.open;
+    if (open.length > 0) {
+      this.replyBytes += VALUE_OVERHEAD_BYTES;
+      this.checkReplySize(0);
+    }
     while (open.length > 0) {
       const innermost = open[open.length - 1];
       innermost.items.push(value);
@@ -235,6 +265,7 @@ export class ReplyParser {
       value = innermost.items;
     }
     replies.push(value);
+    this.replyDone = true;
   }
 }
 

@@ -23,12 +23,34 @@ export interface ConnectOptions extends ConnectionOptions {
   trace?: WireListener;
 }
 
-/** The handshake failed. `statusCode` is the server's HTTP status when it answered with one. */
+/**
+ * The handshake failed. `statusCode` is the server's HTTP status when it answered with one; when it
+ * refused (any status but 101), `body` is the start of its explanation (at most 1 KiB).
+ */
 export class HandshakeError extends Error {
   override readonly name = 'HandshakeError';
-  constructor(message: string, readonly statusCode?: number, readonly response?: ResponseHead) {
+  constructor(message: string, readonly statusCode?: number, readonly response?: ResponseHead, readonly body?: string) {
     super(message);
   }
+}
+
+/** How much of a refusal's body is kept: enough for a reason, never a whole error page. */
+const MAX_REFUSAL_BODY_BYTES = 1024;
+
+/** "server refused: 403 Forbidden — origin not allowed", the body on one line, with no control characters. */
+function refusalError(response: ResponseHead, body: Buffer): HandshakeError {
+  const text = body.subarray(0, MAX_REFUSAL_BODY_BYTES).toString('utf8');
+  const reason = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const status = `${response.statusCode} ${response.statusText}`.trim();
+  return new HandshakeError(`server refused: ${status}${reason ? ` — ${reason}` : ''}`, response.statusCode, response, text);
+}
+
+/** How many body bytes of a refusal to wait for: its Content-Length (bounded), or up to the bound until the server closes. */
+function refusalBodyBytes(response: ResponseHead): number {
+  if (response.headers['transfer-encoding'] !== undefined) return 0; // chunk framing would show as noise: status only
+  const declared = response.headers['content-length'];
+  if (declared !== undefined && /^\d{1,15}$/.test(declared)) return Math.min(Number(declared), MAX_REFUSAL_BODY_BYTES);
+  return MAX_REFUSAL_BODY_BYTES;
 }
 
 const SCHEMES: Record<string, { secure: boolean; port: number }> = {
@@ -52,6 +74,12 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
   const port = url.port ? Number(url.port) : scheme.port;
   const key = generateKey();
   const protocols = options.protocols ?? [];
+  let requestHead: string;
+  try {
+    requestHead = clientRequest({ host: url.host, path: url.pathname + url.search, key, protocols, origin: options.origin, headers: options.headers });
+  } catch (error) {
+    return Promise.reject(error); // a header that could inject others: refused before any connection is made
+  }
 
   return new Promise((resolve, reject) => {
     const socket: Duplex = scheme.secure
@@ -61,6 +89,8 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
     const received: Buffer[] = [];
     let receivedBytes = 0;
     let settled = false;
+    /** Set once the server answered with something else than 101: its body is read for the reason. */
+    let refusal: { response: ResponseHead; bodyStart: number; wanted: number } | undefined;
 
     const fail = (error: HandshakeError): void => {
       if (settled) return;
@@ -70,17 +100,35 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
       reject(error);
     };
     const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_LIMITS.handshakeTimeoutMs;
-    const timer = setTimeout(() => fail(new HandshakeError(`opening handshake timed out after ${timeoutMs} ms`)), timeoutMs);
+    // A refusal is reported with whatever of its body came: at the end of its body, when the server
+    // closes (or resets), or when the handshake's time is up.
+    const failRefused = (): void => {
+      fail(refusalError(refusal!.response, Buffer.concat(received, receivedBytes).subarray(refusal!.bodyStart)));
+    };
+    const timer = setTimeout(() => {
+      if (refusal) failRefused();
+      else fail(new HandshakeError(`opening handshake timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
 
     socket.once(scheme.secure ? 'secureConnect' : 'connect', () => {
-      socket.write(clientRequest({ host: url.host, path: url.pathname + url.search, key, protocols, origin: options.origin, headers: options.headers }));
+      socket.write(requestHead);
     });
-    socket.on('error', (error) => fail(new HandshakeError(`cannot connect to ${url.host}: ${error.message}`)));
-    socket.on('close', () => fail(new HandshakeError('connection closed during the opening handshake')));
+    socket.on('error', (error) => {
+      if (refusal) failRefused();
+      else fail(new HandshakeError(`cannot connect to ${url.host}: ${error.message}`));
+    });
+    socket.on('close', () => {
+      if (refusal) failRefused();
+      else fail(new HandshakeError('connection closed during the opening handshake'));
+    });
 
     const onData = (chunk: Buffer): void => {
       received.push(chunk);
       receivedBytes += chunk.length;
+      if (refusal) {
+        if (receivedBytes - refusal.bodyStart >= refusal.wanted) failRefused();
+        return;
+      }
       const all = received.length === 1 ? chunk : Buffer.concat(received, receivedBytes);
       const headEnd = all.indexOf('\r\n\r\n');
       if (headEnd === -1) {
@@ -89,6 +137,11 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
       }
       const response = parseResponseHead(all.toString('latin1', 0, headEnd));
       if (!response) return fail(new HandshakeError('malformed HTTP response to the opening handshake'));
+      if (response.statusCode !== 101) {
+        refusal = { response, bodyStart: headEnd + 4, wanted: refusalBodyBytes(response) };
+        if (receivedBytes - refusal.bodyStart >= refusal.wanted) failRefused();
+        return;
+      }
       const problem = checkUpgradeResponse(response, key, protocols);
       if (problem) return fail(new HandshakeError(problem, response.statusCode, response));
       settled = true;

@@ -38,6 +38,8 @@ export interface ConnectionOptions {
   closeTimeoutMs?: number;
   /** Off unless asked for: some peers (the day-19 validator) treat any unexpected ping as a failure. */
   heartbeat?: HeartbeatOptions;
+  /** No bytes in either direction for this long: close with 1001 (default: off). */
+  idleTimeoutMs?: number;
 }
 
 export interface WebSocketConnectionEvents {
@@ -66,6 +68,9 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   private closeTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private pongTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Last time bytes went either way; kept only while an idle timeout is set. */
+  private lastActivityAt = 0;
   private waitingForDrain = false;
   private closeEmitted = false;
   private applicationData: Record<string, unknown> | undefined;
@@ -111,6 +116,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
       });
     }
     if (options.heartbeat) this.startHeartbeat(options.heartbeat);
+    if (options.idleTimeoutMs) this.startIdleTimer(options.idleTimeoutMs);
   }
 
   /** Free for the application: a room name, a user id… (created on first use). */
@@ -225,6 +231,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   // Socket listeners, shared by every connection: `this` is the socket (EventEmitter calls a listener
   // with its emitter), which carries its connection.
   private static onSocketData(this: LinkedSocket, chunk: Buffer): void {
+    if (this[CONNECTION].idleTimer !== undefined) this[CONNECTION].lastActivityAt = Date.now();
     this[CONNECTION].core.receive(chunk);
   }
 
@@ -282,6 +289,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   };
 
   private write(data: Buffer): void {
+    if (this.idleTimer !== undefined) this.lastActivityAt = Date.now();
     this.output.write(data);
     if (this.bufferedAmount > this.maxBufferedBytes) {
       // The peer is not reading. A close frame would queue behind everything else, so cut the connection.
@@ -345,6 +353,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
 
   private socketClosed(): void {
     this.stopHeartbeat();
+    clearTimeout(this.idleTimer);
     clearTimeout(this.closeTimer);
     this.output.discard();
     this.core.transportClosed(); // reports 1006 through onProtocolClose if no close handshake happened
@@ -362,6 +371,23 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
       this.socket.destroy();
     }, this.closeTimeoutMs);
     this.closeTimer.unref();
+  }
+
+  /**
+   * Idle timeout: one timer per connection, not one reset per frame. When it fires it looks at the last
+   * activity and either closes with 1001 (Going Away) or waits for the rest of the period.
+   */
+  private startIdleTimer(idleTimeoutMs: number): void {
+    this.lastActivityAt = Date.now();
+    const check = (): void => {
+      const idleFor = Date.now() - this.lastActivityAt;
+      if (idleFor < idleTimeoutMs) {
+        this.idleTimer = setTimeout(check, idleTimeoutMs - idleFor).unref();
+      } else if (this.core.state === ProtocolState.Open) {
+        this.close(CloseCode.GoingAway, `idle for ${idleTimeoutMs} ms`);
+      }
+    };
+    this.idleTimer = setTimeout(check, idleTimeoutMs).unref();
   }
 
   private reportError(error: Error): void {

@@ -2,6 +2,7 @@
 // §1.3 and §4.2.2 (Sec-WebSocket-Accept = base64(SHA-1(key + GUID))), §11.3 (the headers).
 
 import { createHash, randomBytes } from 'node:crypto';
+import { isSafeFieldValue, isToken } from '../http/characters.ts';
 
 /** The GUID every endpoint appends to the client's key (§1.3). */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -131,7 +132,19 @@ export interface ClientRequestOptions {
   headers?: Record<string, string>;
 }
 
+/**
+ * The request head, or a TypeError before anything is sent: a header name or subprotocol that is not an
+ * RFC 9110 token, or a value with CR, LF or NUL, would let the caller's input write headers of its own.
+ */
 export function clientRequest(options: ClientRequestOptions): string {
+  for (const protocol of options.protocols ?? []) {
+    if (!isToken(protocol)) throw new TypeError(`subprotocol ${JSON.stringify(protocol)} is not a token (RFC 6455 §4.1, RFC 9110 §5.6.2)`);
+  }
+  if (options.origin !== undefined && !isSafeFieldValue(options.origin)) throw new TypeError(`origin ${JSON.stringify(options.origin)} contains CR, LF or NUL`);
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    if (!isToken(name)) throw new TypeError(`header name ${JSON.stringify(name)} is not a token (RFC 9110 §5.6.2)`);
+    if (!isSafeFieldValue(String(value))) throw new TypeError(`header ${name} has CR, LF or NUL in its value`);
+  }
   let request =
     `GET ${options.path} HTTP/1.1\r\n` +
     `Host: ${options.host}\r\n` +

@@ -1,6 +1,6 @@
 // The WebSocket library's public face: everything an application needs, from one import.
 
-export { acceptWebSocket, refuseUpgrade, WebSocketServer, type AcceptOptions, type UpgradeRequest, type ConnectionHandler } from './server.ts';
+export { acceptWebSocket, refuseUpgrade, WebSocketServer, type WebSocketServerOptions, type AcceptOptions, type UpgradeRequest, type ConnectionHandler } from './server.ts';
 export { connect, HandshakeError, type ConnectOptions } from './client.ts';
 export { WebSocketConnection, ReadyState, type ConnectionOptions, type HeartbeatOptions } from './connection.ts';
 export { broadcast } from './broadcast.ts';

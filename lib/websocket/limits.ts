@@ -16,4 +16,6 @@ export const DEFAULT_LIMITS = {
   handshakeTimeoutMs: 10_000,
   /** After sending a close frame, how long to wait for the peer's close (and TCP close) before cutting. */
   closeTimeoutMs: 5_000,
+  /** Open connections per WebSocketServer (and per Router); one more upgrade is answered 503. */
+  maxConnections: 10_000,
 } as const;

@@ -1,9 +1,14 @@
 // Message assembly: RFC 6455 §5.4 (fragmentation). Collects the payload pieces of one message —
 // across frames and across TCP chunks — into a single buffer, within a size limit.
 //
-// Speed and memory: a message that arrives as one piece is delivered as a view, never copied. Otherwise
-// the pieces are copied into one buffer sized from the frame header (or grown by doubling for a
-// fragmented message), so a stream of tiny fragments can never pin thousands of large socket chunks.
+// Speed and memory: a message that arrives as one piece is delivered as a view, never copied (the hot
+// path). Otherwise the pieces are copied into one buffer that grows by doubling with the bytes actually
+// received, never past the size limit nor past the message's announced end. A length the peer merely
+// claims in a frame header allocates nothing: a 15-byte frame claiming 16 MiB costs 15 bytes, and the
+// buffer is at most twice what arrived. A stream of tiny fragments can never pin many socket chunks.
+
+/** The first buffer allocated for a message that arrives in pieces (tiny pieces then grow by doubling). */
+const INITIAL_CAPACITY = 256;
 
 export class MessageAssembler {
   private firstPiece: Buffer | undefined;
@@ -23,17 +28,18 @@ export class MessageAssembler {
   }
 
   /**
-   * Make room for `upcoming` more bytes that are certain to come (a frame header announced them),
-   * so a large frame split across chunks is copied once into a buffer of the right size.
+   * A frame header announced `upcoming` bytes. Deliberately nothing is allocated for them: they are only
+   * a claim until they arrive, and memory follows what the peer sent (the size limit was already checked).
+   * Kept only for protocol.ts's call; remove the two together.
    */
   reserve(upcoming: number): void {
-    const needed = this.length + upcoming;
-    if (this.buffer !== undefined && this.buffer.length >= needed) return;
-    if (this.buffer === undefined && this.length === 0) return; // decided when the first piece arrives
-    this.grow(needed);
+    void upcoming;
   }
 
-  /** Add a piece. `expectedTotal` is a hint of the message's final size (0 when unknown). */
+  /**
+   * Add a piece. `expectedTotal` is the message's final size when the last frame has begun (0 while
+   * unknown): a piece that is the whole message is kept as a view, and growth stops at that size.
+   */
   append(piece: Buffer, expectedTotal: number): void {
     if (piece.length === 0) return;
     if (this.length === 0 && this.buffer === undefined && piece.length >= expectedTotal) {
@@ -42,7 +48,7 @@ export class MessageAssembler {
       return;
     }
     const needed = this.length + piece.length;
-    if (this.buffer === undefined || this.buffer.length < needed) this.grow(Math.max(needed, expectedTotal));
+    if (this.buffer === undefined || this.buffer.length < needed) this.grow(needed, expectedTotal);
     piece.copy(this.buffer!, this.length);
     this.length = needed;
   }
@@ -59,8 +65,10 @@ export class MessageAssembler {
     return message;
   }
 
-  private grow(minimum: number): void {
-    const capacity = Math.max(minimum, Math.min(Math.max((this.buffer?.length ?? 0) * 2, 256), this.maxBytes));
+  /** Twice what is needed (so the copies add up to a few times the message), never past the limit or the known end. */
+  private grow(needed: number, expectedTotal: number): void {
+    const ceiling = expectedTotal > 0 ? Math.min(expectedTotal, this.maxBytes) : this.maxBytes;
+    const capacity = Math.max(needed, Math.min(Math.max(INITIAL_CAPACITY, needed * 2), ceiling));
     const next = Buffer.allocUnsafe(capacity);
     if (this.buffer !== undefined) this.buffer.copy(next, 0, 0, this.length);
     else if (this.firstPiece !== undefined) this.firstPiece.copy(next, 0);

@@ -1,6 +1,7 @@
-// The server side of the opening handshake over a socket: RFC 6455 §4.2 (server requirements).
-// `acceptWebSocket` turns an HTTP upgrade request — from node:http's 'upgrade' event or from our own
-// HTTP server — into an open WebSocketConnection; `WebSocketServer` routes upgrades by path.
+// The server side of the opening handshake over a socket: RFC 6455 §4.2 (server requirements), §10.2
+// (Origin). `acceptWebSocket` turns an HTTP upgrade request — from node:http's 'upgrade' event or from our
+// own HTTP server — into an open WebSocketConnection; `WebSocketServer` routes upgrades by path and caps
+// how many connections are open at once.
 
 import type { Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -8,6 +9,7 @@ import { CloseCode } from './close-codes.ts';
 import { WebSocketConnection, type ConnectionOptions } from './connection.ts';
 import { acceptResponse, checkUpgradeRequest, headerValue, refusalResponse, type HeaderMap } from './handshake.ts';
 import { tapSocket, type WireListener } from './wire-tap.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
 
 /** What an upgrade needs of the HTTP request; node's IncomingMessage fits as it is. */
 export interface UpgradeRequest {
@@ -15,6 +17,8 @@ export interface UpgradeRequest {
   url?: string;
   httpVersion: string;
   headers: HeaderMap;
+  /** Names and values as received, alternating (node:http has them; its `headers` drops some names). */
+  rawHeaders?: string[];
 }
 
 export interface AcceptOptions extends ConnectionOptions {
@@ -27,6 +31,29 @@ export interface AcceptOptions extends ConnectionOptions {
    * decoded (wire-trace.ts). For learning and debugging only: tracing copies every chunk.
    */
   trace?: (request: UpgradeRequest) => WireListener | undefined;
+  /**
+   * Origins whose pages may open a connection ("https://example.com", "http://localhost:8000"), compared
+   * after normalising scheme, host and port; any other Origin is refused with 403. The defence against
+   * cross-site WebSocket hijacking: a browser sends the page's Origin with every handshake, cookies included.
+   * A request without Origin (not from a browser) passes. Default: any origin.
+   */
+  allowedOrigins?: readonly string[];
+}
+
+/** "HTTPS://Example.COM:443/" → "https://example.com": scheme and host lower-cased, a default port dropped. */
+export function normalizeOrigin(origin: string): string {
+  try {
+    const url = new URL(origin.trim());
+    return `${url.protocol}//${url.host}`;
+  } catch {
+    return origin.trim().toLowerCase(); // "null" (a sandboxed page or a file) and the like
+  }
+}
+
+function isOriginAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
+  if (origin === undefined) return true;
+  const normalized = normalizeOrigin(origin);
+  return allowed.some((entry) => normalizeOrigin(entry) === normalized);
 }
 
 /**
@@ -40,7 +67,8 @@ export function acceptWebSocket(request: UpgradeRequest, socket: Duplex, head: B
     refuseUpgrade(socket, check.status, check.reason, check.headers);
     return undefined;
   }
-  if (options.checkOrigin && !options.checkOrigin(headerValue(request.headers, 'origin'), request)) {
+  const origin = headerValue(request.headers, 'origin');
+  if ((options.allowedOrigins && !isOriginAllowed(origin, options.allowedOrigins)) || (options.checkOrigin && !options.checkOrigin(origin, request))) {
     refuseUpgrade(socket, 403, 'origin not allowed');
     return undefined;
   }
@@ -71,18 +99,26 @@ export function refuseUpgrade(socket: Duplex, status: number, reason: string, he
 
 export type ConnectionHandler = (connection: WebSocketConnection, request: UpgradeRequest) => void;
 
+export interface WebSocketServerOptions extends AcceptOptions {
+  /** Open connections at most; one more upgrade is refused with 503 before the handshake (default 10,000). */
+  maxConnections?: number;
+}
+
 /**
  * WebSocket endpoints by exact path, attached to a node:http server's 'upgrade' event. Keeps every
- * open connection so a shutdown can close them all with 1001 (Going Away). For path parameters,
- * use the router in lib/http, which calls `acceptWebSocket` the same way.
+ * open connection so a shutdown can close them all with 1001 (Going Away), and refuses upgrades past
+ * `maxConnections`. The options given here apply to every route (a route's own options win). For path
+ * parameters, use the router in lib/http, which accepts through a WebSocketServer of its own.
  */
 export class WebSocketServer {
   readonly connections = new Set<WebSocketConnection>();
+  readonly maxConnections: number;
   private readonly routes = new Map<string, { handler: ConnectionHandler; options: AcceptOptions }>();
   /** One 'close' listener shared by all tracked connections (it gets the connection as `this`): no closure per connection. */
   private readonly forgetConnection: (this: WebSocketConnection) => void;
 
-  constructor() {
+  constructor(private readonly defaults: WebSocketServerOptions = {}) {
+    this.maxConnections = defaults.maxConnections ?? DEFAULT_LIMITS.maxConnections;
     const connections = this.connections;
     this.forgetConnection = function forgetConnection(this: WebSocketConnection): void {
       connections.delete(this);
@@ -90,8 +126,13 @@ export class WebSocketServer {
   }
 
   route(path: string, handler: ConnectionHandler, options: AcceptOptions = {}): this {
-    this.routes.set(path, { handler, options });
+    this.routes.set(path, { handler, options: this.withDefaults(options) });
     return this;
+  }
+
+  /** A route's options over this server's (computed once per route, not per upgrade). */
+  withDefaults<Options extends AcceptOptions>(options: Options): Options {
+    return { ...this.defaults, ...options };
   }
 
   attach(server: HttpServer): this {
@@ -107,10 +148,19 @@ export class WebSocketServer {
       refuseUpgrade(socket, 404, `no WebSocket endpoint at ${url}`);
       return;
     }
-    const connection = acceptWebSocket(request, socket, head, route.options);
-    if (!connection) return;
-    this.track(connection);
-    route.handler(connection, request);
+    const connection = this.accept(request, socket, head, route.options);
+    if (connection) route.handler(connection, request);
+  }
+
+  /** `acceptWebSocket` within this server's connection cap (503 past it), and track the connection. */
+  accept(request: UpgradeRequest, socket: Duplex, head: Buffer, options: AcceptOptions = this.defaults): WebSocketConnection | undefined {
+    if (this.connections.size >= this.maxConnections) {
+      refuseUpgrade(socket, 503, `too many WebSocket connections (this server allows ${this.maxConnections})`);
+      return undefined;
+    }
+    const connection = acceptWebSocket(request, socket, head, options);
+    if (connection) this.track(connection);
+    return connection;
   }
 
   /** Remember a connection until it closes (also for connections accepted elsewhere). */

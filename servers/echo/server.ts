@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { acceptWebSocket, WebSocketServer, type AcceptOptions, type WebSocketConnection } from '../../lib/websocket/index.ts';
+import { WebSocketServer, type WebSocketConnection, type WebSocketServerOptions } from '../../lib/websocket/index.ts';
 import type { TlsCredentials } from '../../lib/http/tls.ts';
 
 export function echo(connection: WebSocketConnection): void {
@@ -19,18 +19,16 @@ export interface EchoServer {
 }
 
 /** Start an echo server on node:http (node:https, for wss://, when given `tls`). */
-export async function startEchoServer(options: { port?: number; host?: string; tls?: TlsCredentials } & AcceptOptions = {}): Promise<EchoServer> {
-  const websockets = new WebSocketServer();
+export async function startEchoServer(options: { port?: number; host?: string; tls?: TlsCredentials } & WebSocketServerOptions = {}): Promise<EchoServer> {
+  const websockets = new WebSocketServer(options);
   const answerPlainHttp = (_request: IncomingMessage, response: ServerResponse): void => {
     response.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
     response.end('This is a WebSocket echo server: connect with a WebSocket client.\n');
   };
   const server: Server = options.tls === undefined ? createServer(answerPlainHttp) : createHttpsServer(options.tls, answerPlainHttp);
   server.on('upgrade', (request, socket, head) => {
-    const connection = acceptWebSocket(request, socket, head, options);
-    if (!connection) return;
-    websockets.track(connection);
-    echo(connection);
+    const connection = websockets.accept(request, socket, head); // within maxConnections, tracked
+    if (connection) echo(connection);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject); // a port in use or a host that does not resolve: the caller says so

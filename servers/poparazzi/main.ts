@@ -1,7 +1,7 @@
 // `npm run poparazzi -- --port 8000 --data views.json`: the Poparazzi event stream from the command line.
 // Parses the options, starts the server, and on SIGINT/SIGTERM closes every stream and saves the counts.
 
-import { listenOrExit, onShutdown, parseFlags, portFlag, TLS_FLAGS, tlsFlags, wholeNumberFlag, type Program } from '../../lib/cli.ts';
+import { listenOrExit, onShutdown, originFlags, parseFlags, portFlag, TLS_FLAGS, tlsFlags, wholeNumberFlag, type Program } from '../../lib/cli.ts';
 import { DataFileError } from './data-file.ts';
 import { DEFAULT_AUTHENTICATION_TIMEOUT_MS, startPoparazzi } from './server.ts';
 
@@ -22,6 +22,8 @@ Options:
   --no-sessions            do not serve POST /sessions
   --tls-cert FILE          serve https:// and wss:// with this PEM certificate (needs --tls-key)
   --tls-key FILE           the PEM private key of --tls-cert
+  --allowed-origin URL     only browser pages from this origin may open the stream (repeatable;
+                           others get 403). Default: any origin (the stream needs a bearer token)
   -h, --help               show this help
 
 HTTP:
@@ -38,6 +40,7 @@ const { values } = parseFlags(program, {
   'view-window': { type: 'string' },
   'no-sessions': { type: 'boolean', default: false },
   ...TLS_FLAGS,
+  'allowed-origin': { type: 'string', multiple: true },
 });
 const tls = tlsFlags(program, values['tls-cert'], values['tls-key']);
 const port = portFlag(program, '--port', values.port) ?? 8000;
@@ -56,6 +59,7 @@ try {
     viewRules: { windowMs: viewWindowMs },
     issueSessions: !values['no-sessions'],
     tls,
+    allowedOrigins: originFlags(program, '--allowed-origin', values['allowed-origin']),
   }));
 } catch (error) {
   if (error instanceof DataFileError) console.error(`poparazzi: ${error.message}`);

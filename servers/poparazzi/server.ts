@@ -120,6 +120,8 @@ export interface StartOptions extends PoparazziOptions {
   host?: string;
   /** Serve https:// and wss:// with this certificate and key. */
   tls?: TlsCredentials;
+  /** Browser origins allowed to open the stream (403 for others); default any. */
+  allowedOrigins?: readonly string[];
 }
 
 export interface RunningPoparazzi extends PoparazziService {
@@ -130,7 +132,7 @@ export interface RunningPoparazzi extends PoparazziService {
 
 /** Run the stream alone (port 0 lets the OS choose). Rejects with DataFileError for an untrusted data file. */
 export async function startPoparazzi(options: StartOptions = {}): Promise<RunningPoparazzi> {
-  const router = new Router();
+  const router = new Router({ webSocket: { allowedOrigins: options.allowedOrigins } });
   const service = registerPoparazzi(router, { indexPage: true, ...options });
   const server = createHttpServer({ router, tls: options.tls });
   let address: AddressInfo;
