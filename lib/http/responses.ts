@@ -1,6 +1,6 @@
 // Small builders for RouteResponse values, plus the reason phrase of each status code.
 // RFC 9110 §15 (status codes) and §8.3 (Content-Type with charset for text bodies).
-import type { RouteResponse } from './router.ts';
+import type { RouteResponse } from './exchange.ts';
 
 /** Reason phrases from RFC 9110 §15; the phrase is informational only, clients must ignore it. */
 const REASON_PHRASES: Record<number, string> = {

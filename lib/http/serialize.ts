@@ -3,7 +3,7 @@
 // Hot path: status lines and the Date value are cached; the head is built as one string for one write.
 // Heads are encoded as UTF-8, like string bodies, so a head and a small body can share one string.
 import type { Duplex } from 'node:stream';
-import type { RouteResponse } from './router.ts';
+import type { RouteResponse } from './exchange.ts';
 import { isSafeFieldValue, isToken } from './characters.ts';
 import { errorResponse, statusText } from './responses.ts';
 

@@ -8,7 +8,12 @@
  * `name` is lower-case. Hot path: the raw parser calls this for every repeated header.
  */
 export function joinFieldValues(name: string, existing: string, value: string): string {
-  return existing + (name === 'cookie' ? '; ' : ', ') + value;
+  return existing + fieldValueSeparator(name) + value;
+}
+
+/** What goes between the values of a repeated field `name` (lower-case): "; " for Cookie, ", " for every other. */
+export function fieldValueSeparator(name: string): string {
+  return name === 'cookie' ? '; ' : ', ';
 }
 
 /**
