@@ -5,7 +5,8 @@
 import type { Duplex } from 'node:stream';
 import type { RouteResponse } from './exchange.ts';
 import { isSafeFieldValue, isToken } from './characters.ts';
-import { errorResponse, statusText } from './responses.ts';
+import { errorResponse } from './responses.ts';
+import { statusText } from '../rfc9110/reason-phrases.ts';
 
 const statusLines = new Map<number, string>();
 
