@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import { joinRawHeaders, type Router, type RouteResponse } from './router.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './limits.ts';
 import { errorResponse } from './responses.ts';
-import { isFinalStatus } from './serialize.ts';
+import { isFinalStatus, isFramingHeader, statusForbidsContent } from '../http-common/response-head.ts';
 import { requestPathAndQuery } from './target.ts';
 import { isThenable } from './thenable.ts';
 import { MessageAssembler } from '../websocket/message-assembler.ts';
@@ -32,10 +32,9 @@ function send(request: http.IncomingMessage, response: http.ServerResponse, rout
   const headers: Record<string, string | number> = {};
   for (const name in routeResponse.headers) {
     // The framing is ours (as on the raw server): a handler's own copies are dropped.
-    const lower = name.toLowerCase();
-    if (lower !== 'content-length' && lower !== 'transfer-encoding' && lower !== 'connection') headers[name] = routeResponse.headers[name]!;
+    if (!isFramingHeader(name)) headers[name] = routeResponse.headers[name]!;
   }
-  if (status >= 200 && status !== 204 && status !== 304) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  if (!statusForbidsContent(status)) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   if (close) headers['connection'] = 'close';
   try {
     response.writeHead(status, headers);

@@ -1,9 +1,9 @@
 // Incremental HTTP/1.1 request parser: bytes in (split anywhere), complete requests out, or one error with its status.
 // RFC 9112 §2–§3 (request line), §5 (fields), §6 (message body length, smuggling defences), §7.1 (chunked coding).
 // Hot path: a state machine over byte-class tables with tight inner loops; tokens are sliced, never regex-matched.
-import { FIELD_VALUE_CHARACTER, HEX_VALUE, TARGET_CHARACTER, TOKEN_CHARACTER } from './characters.ts';
+import { FIELD_VALUE_CHARACTER, HEX_VALUE, TARGET_CHARACTER, TOKEN_CHARACTER } from '../http-common/characters.ts';
 import { DEFAULT_LIMITS, type HttpLimits } from './limits.ts';
-import { joinFieldValues, listMembers } from '../rfc9110/fields.ts';
+import { joinFieldValues, listMembers } from '../http-common/fields.ts';
 import { MessageAssembler } from '../websocket/message-assembler.ts';
 
 export interface ParsedRequest {

@@ -1,6 +1,6 @@
 // Small builders for RouteResponse values. RFC 9110 §15 (status codes) and §8.3 (Content-Type with charset for text bodies).
 import type { RouteResponse } from './exchange.ts';
-import { statusText } from '../rfc9110/reason-phrases.ts';
+import { statusText } from '../http-common/reason-phrases.ts';
 
 /** A plain-text UTF-8 response. */
 export function text(body: string, status = 200): RouteResponse {

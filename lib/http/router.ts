@@ -9,7 +9,7 @@ import { errorResponse } from './responses.ts';
 import { writeResponseAndClose } from './serialize.ts';
 import { requestPathAndQuery } from './target.ts';
 import { isThenable } from './thenable.ts';
-import { fieldValueSeparator, joinFieldValues } from '../rfc9110/fields.ts';
+import { fieldValueSeparator, joinFieldValues } from '../http-common/fields.ts';
 
 export type { RouteRequest, RouteResponse };
 

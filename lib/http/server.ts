@@ -8,7 +8,7 @@ import type { RouteRequest, RouteResponse, Router } from './router.ts';
 import { RequestParser, type ParsedRequest } from './parser.ts';
 import { DEFAULT_TIMEOUTS, type HttpLimits, type HttpTimeouts } from './limits.ts';
 import { errorResponse } from './responses.ts';
-import { responseHead, statusForbidsContent } from './serialize.ts';
+import { responseHead, statusForbidsContent } from '../http-common/response-head.ts';
 import { requestPathAndQuery } from './target.ts';
 import { isThenable } from './thenable.ts';
 import type { TlsCredentials } from './tls.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { joinFieldValues, listMembers } from '../lib/rfc9110/fields.ts';
+import { joinFieldValues, listMembers } from '../lib/http-common/fields.ts';
 import { RequestParser } from '../lib/http/parser.ts';
 
 test('listMembers: trimmed, non-empty members of a comma list, case kept', () => {
