@@ -7,6 +7,7 @@ import { errorResponse } from './responses.ts';
 import { isFinalStatus, isFramingHeader, statusForbidsContent } from '../http-common/response-head.ts';
 import { requestPathAndQuery } from './target.ts';
 import { isThenable } from './thenable.ts';
+import { logFailure } from './log-failure.ts';
 import { MessageAssembler } from '../websocket/message-assembler.ts';
 
 export interface NodeAdapterOptions {
@@ -26,7 +27,7 @@ function send(request: http.IncomingMessage, response: http.ServerResponse, rout
   const status = routeResponse.status ?? 200;
   if (!isFinalStatus(status)) {
     // node:http would send 100 as if final and throw on 1000; answer 500 as the raw server does.
-    console.error(`[http] ${request.method} ${request.url} failed: handler answered with status ${status}, not 200–599`);
+    logFailure('http', `${request.method} ${request.url}`, `handler answered with status ${status}, not 200–599`);
     return send(request, response, errorResponse(500), close);
   }
   const headers: Record<string, string | number> = {};
@@ -40,7 +41,7 @@ function send(request: http.IncomingMessage, response: http.ServerResponse, rout
     response.writeHead(status, headers);
   } catch (error) {
     // node:http refuses header values with CR/LF; answer 500 like the raw server does.
-    console.error(`[http] ${request.method} ${request.url} failed: ${(error as Error).message}`);
+    logFailure('http', `${request.method} ${request.url}`, error);
     return send(request, response, errorResponse(500), close);
   }
   // node:http itself drops the body of a HEAD response and keeps Content-Length.

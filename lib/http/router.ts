@@ -9,6 +9,7 @@ import { errorResponse } from './responses.ts';
 import { writeResponseAndClose } from './serialize.ts';
 import { requestPathAndQuery } from './target.ts';
 import { isThenable } from './thenable.ts';
+import { logFailure } from './log-failure.ts';
 import { fieldValueSeparator, joinFieldValues } from '../http-common/fields.ts';
 
 export type { RouteRequest, RouteResponse };
@@ -125,8 +126,7 @@ function routeHeaders(request: UpgradeRequest): Record<string, string> {
 }
 
 function logHandlerFailure(method: string, path: string, error: unknown): void {
-  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  console.error(`[router] ${method} ${path} failed: ${reason.replaceAll('\r', ' ').replaceAll('\n', ' ')}`);
+  logFailure('router', `${method} ${path}`, error);
 }
 
 export interface RouterOptions {

@@ -11,6 +11,7 @@ import { errorResponse } from './responses.ts';
 import { responseHead, statusForbidsContent } from '../http-common/response-head.ts';
 import { requestPathAndQuery } from './target.ts';
 import { isThenable } from './thenable.ts';
+import { logFailure } from './log-failure.ts';
 import type { TlsCredentials } from './tls.ts';
 
 /** What the raw server hands a plain handler: a RouteRequest without path parameters. */
@@ -60,11 +61,6 @@ class PendingExchange {
   response: RouteResponse | undefined = undefined;
   constructor(readonly request: ParsedRequest | undefined, public keepAlive: boolean, readonly isHead: boolean,
     readonly isUpgrade: boolean) {}
-}
-
-function logFailure(context: string, error: unknown): void {
-  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  console.error(`[http] ${context} failed: ${reason.replaceAll('\r', ' ').replaceAll('\n', ' ')}`);
 }
 
 function forgetFrom(sockets: Set<net.Socket>): (this: net.Socket) => void {
@@ -173,13 +169,13 @@ class Connection {
     try {
       result = server.handler(serverRequest);
     } catch (error) {
-      logFailure(`${request.method} ${path}`, error);
+      logFailure('http', `${request.method} ${path}`, error);
       exchange.response = errorResponse(500);
       return;
     }
     if (isThenable(result)) {
       result.then((response) => this.settle(exchange, response), (error: unknown) => {
-        logFailure(`${request.method} ${path}`, error);
+        logFailure('http', `${request.method} ${path}`, error);
         this.settle(exchange, errorResponse(500));
       });
     } else {
@@ -238,7 +234,7 @@ class Connection {
       const version = exchange.request?.httpVersion;
       let head = responseHead(status, response.headers, bodyLength, !keepAlive ? 'close' : version === '1.0' ? 'keep-alive' : undefined);
       if (head === undefined) {
-        logFailure(`${exchange.request?.method} ${exchange.request?.target}`, new Error(`handler answered with a status (${status}) or a header that cannot be sent`));
+        logFailure('http', `${exchange.request?.method} ${exchange.request?.target}`, new Error(`handler answered with a status (${status}) or a header that cannot be sent`));
         const fallback = errorResponse(500);
         status = 500;
         body = fallback.body;
@@ -357,7 +353,7 @@ class Connection {
     try {
       this.server.router!.handleUpgrade({ method: request.method, url: request.target, httpVersion: request.httpVersion, headers: request.headers }, socket, head);
     } catch (error) {
-      logFailure(`upgrade ${request.target}`, error);
+      logFailure('http', `upgrade ${request.target}`, error);
       socket.destroy();
     }
   }
