@@ -2,7 +2,7 @@
 
 import { parseArgs } from 'node:util';
 
-export const SECTIONS = ['echo', 'fanout', 'codec', 'memory', 'handshakes', 'http', 'redis'] as const;
+export const SECTIONS = ['echo', 'fanout', 'codec', 'memory', 'handshakes', 'http', 'redis', 'scaleout'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** full: the scoreboard · quick: short runs for development · tiny: seconds, for the smoke test. */

@@ -15,6 +15,7 @@ import { runMemorySection } from './sections/memory.ts';
 import { runHandshakeSection } from './sections/handshakes.ts';
 import { runHttpSection } from './sections/http.ts';
 import { runRedisSection } from './sections/redis.ts';
+import { runScaleoutSection } from './sections/scaleout.ts';
 
 type SectionRunner = (options: BenchOptions, log: (line: string) => void) => Promise<Row[]>;
 
@@ -26,6 +27,7 @@ const RUNNERS: Record<Section, SectionRunner> = {
   handshakes: runHandshakeSection,
   http: runHttpSection,
   redis: runRedisSection,
+  scaleout: runScaleoutSection,
 };
 
 async function main(): Promise<number> {

@@ -237,19 +237,30 @@ export interface ShutdownOptions {
   forceAfterMs?: number;
   /** Exit status once stopped by `signal` (default 0: a requested stop is a success). */
   exitCode?: (signal: ShutdownSignal) => number;
+  /**
+   * Ignore a repeated signal instead of exiting at once. For a cluster worker: Ctrl-C reaches every
+   * process of the terminal's group while the primary relays the stop too, so one stop can arrive twice.
+   */
+  ignoreRepeatedSignals?: boolean;
 }
 
 /**
  * On the first SIGINT/SIGTERM run `close`, then exit (0 unless `exitCode` says otherwise; 1, with the
  * reason on stderr, if `close` fails). A second signal exits 1 at once: Ctrl-C twice means "now".
+ * Returns a function that starts the same shutdown without a signal (once; later calls do nothing).
  */
-export function onShutdown(program: Program, close: (signal: ShutdownSignal) => Promise<void>, options: ShutdownOptions = {}): void {
+export function onShutdown(program: Program, close: (signal: ShutdownSignal) => Promise<void>, options: ShutdownOptions = {}): (signal: ShutdownSignal) => void {
   let closing = false;
   onShutdownSignal((signal) => {
     if (closing) {
+      if (options.ignoreRepeatedSignals) return;
       process.stderr.write(`${program.name}: ${signal} again, exiting at once\n`);
       process.exit(1);
     }
+    begin(signal);
+  });
+  const begin = (signal: ShutdownSignal): void => {
+    if (closing) return;
     closing = true;
     const exitCode = options.exitCode?.(signal) ?? 0;
     if (options.forceAfterMs !== undefined) {
@@ -268,7 +279,8 @@ export function onShutdown(program: Program, close: (signal: ShutdownSignal) => 
         process.exit(1);
       },
     );
-  });
+  };
+  return begin;
 }
 
 /** The flags of every program that can serve TLS; spread into parseFlags' options. */

@@ -16,6 +16,8 @@ import { registerChitchatStandin } from './chitchat-standin/standin.ts';
 import { createHelloRouter, escapeHtml } from './hello-http/app.ts';
 import { registerPoparazzi } from './poparazzi/server.ts';
 import { registerWireInspector } from './wire/routes.ts';
+import { redisFlag, startSharedMode, type SharedMode } from './north-pole-shared.ts';
+import { followPrimary, isWorkerProcess, runWorkers, workersFlag } from './shared/workers.ts';
 
 const program: Program = {
   name: 'north-pole',
@@ -38,6 +40,14 @@ Options:
                     get 403, the defence against cross-site WebSocket hijacking). Default: any
                     origin, because the challenges' validators and pages elsewhere must connect and
                     no service here trusts cookies; set it when you put the server on a network
+  --redis URL       shared mode: join every process started with the same Redis (redis:// or rediss://;
+                    default: the REDIS_URL environment variable, else this process alone). Day 19's
+                    rooms and views, the chat and Poparazzi's sessions and view counts are then shared,
+                    and Redis's own persistence (RDB/AOF) is what keeps Poparazzi's counts across
+                    restarts, in place of a data file. See the README section "Running on many
+                    processes and machines"
+  --workers N       run N processes on the same ports (node:cluster), one per core; needs --redis.
+                    A worker that dies is started again; Ctrl-C stops them all
   -h, --help        show this help
 
 On start it prints "listening on http://HOST:PORT/" (https:// with TLS; the real port, also with
@@ -71,6 +81,8 @@ function readFlags() {
     'no-chat': { type: 'boolean', default: false },
     'allowed-origin': { type: 'string', multiple: true },
     ...TLS_FLAGS,
+    redis: { type: 'string' },
+    workers: { type: 'string' },
   });
   // An empty PORT is as good as none: `PORT= npm start` should not be an error.
   const portSource = values.port !== undefined ? '--port' : 'PORT';
@@ -79,8 +91,10 @@ function readFlags() {
   const chatPort = values['no-chat'] ? undefined : (portFlag(program, '--chat-port', values['chat-port']) ?? 1337);
   // Else BATCHAT would take the port and HTTP would report it "in use" — by ourselves.
   if (chatPort === port && port !== 0) usageError(program, `${portSource} and --chat-port are both ${port}: HTTP and BATCHAT need a port each`);
+  const redis = redisFlag(program, values.redis);
   const tls = tlsFlags(program, values['tls-cert'], values['tls-key']);
-  return { port, host: values.host, nodeHttp: values['node-http'], chatPort, tls, allowedOrigins: originFlags(program, '--allowed-origin', values['allowed-origin']) };
+  const allowedOrigins = originFlags(program, '--allowed-origin', values['allowed-origin']);
+  return { port, host: values.host, nodeHttp: values['node-http'], chatPort, tls, allowedOrigins, redis, workers: workersFlag(program, values.workers, redis) };
 }
 
 /** Serve a whole Router under a path prefix: "/hello/echo" reaches the sub-router as "/echo". */
@@ -93,10 +107,10 @@ function mountRouter(router: Router, prefix: string, subRouter: Router, methods:
 }
 
 /** Register every HTTP/WebSocket application on `router`; the list is what the front page shows. */
-function mountServices(router: Router): MountedService[] {
+function mountServices(router: Router, shared: SharedMode | undefined): MountedService[] {
   const services: MountedService[] = [];
 
-  const day19 = registerDay19(router);
+  const day19 = registerDay19(router, { sharing: shared?.day19 });
   services.push({
     name: 'Day 19: Christmas Sockets on the Chimney',
     description: 'Table tennis on <code>/19/ws/ping</code> and the bird app: rooms on <code>/19/ws/room/&lt;number&gt;/user/&lt;name&gt;</code>, views on <code>GET /19/views</code>, <code>POST /19/reset</code>.',
@@ -104,7 +118,7 @@ function mountServices(router: Router): MountedService[] {
     close: () => day19.close(),
   });
 
-  const poparazzi = registerPoparazzi(router);
+  const poparazzi = registerPoparazzi(router, { shared: shared?.poparazzi });
   services.push({
     name: 'Poparazzi event stream',
     description: 'A WebSocket on <code>/</code> (bearer token first), tokens from <code>POST /sessions</code>, counts on <code>GET /posts/&lt;uuid&gt;/views</code>.',
@@ -161,24 +175,28 @@ function frontPage(services: MountedService[], stack: string, chatPort: number |
 
 async function main(): Promise<void> {
   const flags = readFlags();
+  if (flags.workers > 1 && !isWorkerProcess()) return runWorkers(program, flags.workers, SHUTDOWN_DEADLINE_MS);
   const router = new Router({ webSocket: { allowedOrigins: flags.allowedOrigins } });
-  const services = mountServices(router);
+  const shared = flags.redis === undefined ? undefined : await startSharedMode(flags.redis);
+  const services = mountServices(router, shared);
   const listeners: Listener[] = [];
   const stack = flags.nodeHttp ? 'node:http' : 'our raw HTTP/1.1 server';
 
-  onShutdown(program, async (signal) => {
+  const stop = onShutdown(program, async (signal) => {
     console.log(`${signal}: closing every WebSocket with 1001, then the listeners`);
     // Stop accepting first (close() does), while the applications say goodbye on their sockets.
     const listenersClosed = Promise.all(listeners.map((listener) => listener.close()));
     await Promise.all(services.map((service) => service.close().catch((error: unknown) => console.error(`north-pole: closing ${service.name}: ${String(error)}`))));
     await listenersClosed;
+    await shared?.close();
     console.log('closed');
-  }, { forceAfterMs: SHUTDOWN_DEADLINE_MS });
+  }, { forceAfterMs: SHUTDOWN_DEADLINE_MS, ignoreRepeatedSignals: isWorkerProcess() });
+  followPrimary(stop);
 
   let chat: Awaited<ReturnType<typeof startBatchat>> | undefined;
   if (flags.chatPort !== undefined) {
     const chatAddress = { host: flags.host, port: flags.chatPort, what: 'BATCHAT', portAdvice: 'use --chat-port N or --no-chat' };
-    const running = await listenOrExit(program, chatAddress, () => startBatchat({ port: flags.chatPort, host: flags.host }));
+    const running = await listenOrExit(program, chatAddress, () => startBatchat({ port: flags.chatPort, host: flags.host, room: shared?.chat }));
     chat = running;
     listeners.push({ close: () => running.close() });
   }
@@ -202,6 +220,7 @@ async function main(): Promise<void> {
   console.log(`  wire inspector     ${base}/wire/`);
   if (chat !== undefined) console.log(`  BATCHAT (telnet)   ${flags.host} port ${chat.port}`);
   console.log(`  WebSocket origins  ${flags.allowedOrigins?.join(' ') ?? 'any (restrict with --allowed-origin URL)'}`);
+  if (shared !== undefined) console.log(`  shared through     ${shared.link.url} (node ${shared.link.nodeId})`);
   console.log('Ctrl-C to stop.');
 }
 

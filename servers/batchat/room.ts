@@ -9,7 +9,21 @@ export interface Member {
   deliver(line: string): void;
 }
 
-export class ChatRoom {
+/**
+ * What a session needs from the chat it joins. ChatRoom answers at once; a room shared with other
+ * processes (shared-room.ts) answers name claims and /who once Redis has. Promises never reject.
+ */
+export interface Room {
+  /** Adds the member unless its name is taken; resolves to whether it joined. */
+  join(member: Member): boolean | Promise<boolean>;
+  leave(member: Member): void;
+  /** Everyone in the chat, in joining order. */
+  names(): string[] | Promise<string[]>;
+  /** Delivers to every member except `sender`; pass no sender for a line from the server. */
+  broadcast(line: string, sender?: Member): void;
+}
+
+export class ChatRoom implements Room {
   // Keyed by nameKey so "Mike" and "mike" can't both join; kept in joining order for /who.
   readonly #members = new Map<string, Member>();
 

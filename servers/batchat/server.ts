@@ -5,7 +5,7 @@
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as say from './messages.ts';
-import { ChatRoom } from './room.ts';
+import { ChatRoom, type Room } from './room.ts';
 import { ChatSession } from './session.ts';
 import type { LeaveReason, Peer } from './session.ts';
 
@@ -26,6 +26,8 @@ export interface BatchatOptions {
   closeTimeoutMs?: number;
   /** Where to report connections and departures (never message contents). Default: silent. */
   log?: (message: string) => void;
+  /** The chat to join: a room shared with other processes (shared-room.ts). Default: a room of this server alone. */
+  room?: Room;
 }
 
 export interface BatchatServer {
@@ -52,7 +54,7 @@ export async function startBatchat(options: BatchatOptions = {}): Promise<Batcha
     }
   }
 
-  const room = new ChatRoom();
+  const room = options.room ?? new ChatRoom();
   const sessions = new Set<ChatSession>();
   // Every socket, including those turned away because the server is full, so close() can end them all.
   const sockets = new Set<net.Socket>();

@@ -4,7 +4,7 @@
 
 import * as say from './messages.ts';
 import { checkName } from './names.ts';
-import type { ChatRoom, Member } from './room.ts';
+import type { Member, Room } from './room.ts';
 import { sanitizeText } from './sanitize.ts';
 import { TelnetLineDecoder } from './telnet.ts';
 import type { TelnetEvent } from './telnet.ts';
@@ -28,14 +28,16 @@ export type LeaveReason = 'quit' | 'interrupt' | 'disconnected' | 'too-slow' | '
 export type SessionState = 'naming' | 'chatting' | 'gone';
 
 export class ChatSession implements Member {
-  readonly #room: ChatRoom;
+  readonly #room: Room;
   readonly #peer: Peer;
   readonly #decoder: TelnetLineDecoder;
   #state: SessionState = 'naming';
   #name = '';
   #leftBecause: LeaveReason | undefined;
+  /** Events that arrived while the room was answering (a shared room's name claim or /who): handled after, in order. */
+  #held: TelnetEvent[] | undefined;
 
-  constructor(room: ChatRoom, peer: Peer, maxLineBytes = 1024) {
+  constructor(room: Room, peer: Peer, maxLineBytes = 1024) {
     this.#room = room;
     this.#peer = peer;
     this.#decoder = new TelnetLineDecoder(maxLineBytes);
@@ -97,8 +99,12 @@ export class ChatSession implements Member {
   }
 
   #handle(events: TelnetEvent[]): void {
-    for (const event of events) {
+    for (const [index, event] of events.entries()) {
       if (this.#state === 'gone') return; // e.g. "/quit" followed by more lines in the same chunk
+      if (this.#held !== undefined) {
+        this.#held.push(...events.slice(index));
+        return;
+      }
       if (event.type === 'reply') this.#peer.write(event.bytes);
       else if (event.type === 'interrupt') this.leave('interrupt');
       else if (this.#state === 'naming') this.#takeName(event.text);
@@ -110,11 +116,36 @@ export class ChatSession implements Member {
     if (isCommand(typed, '/quit')) return this.leave('quit');
     const check = checkName(typed);
     if (!check.ok) return this.#askAgain(check.reason);
-    if (this.#room.isTaken(check.name)) return this.#askAgain(`The name ${check.name} is taken, please pick another.`);
     this.#name = check.name;
-    this.#room.join(this);
+    const joined = this.#room.join(this);
+    if (typeof joined === 'boolean') this.#joined(joined);
+    else this.#afterRoomAnswers(joined, (ok) => this.#joined(ok));
+  }
+
+  #joined(ok: boolean): void {
+    if (this.#state === 'gone') {
+      // Left while the claim was on its way: give the name back.
+      if (ok) this.#room.leave(this);
+      return;
+    }
+    if (!ok) {
+      const taken = this.#name;
+      this.#name = '';
+      return this.#askAgain(`The name ${taken} is taken, please pick another.`);
+    }
     this.#state = 'chatting';
     this.#peer.write(say.greeting(this.#name) + CRLF + CRLF);
+  }
+
+  /** Hold every later event until `answer` arrives, so replies keep the order the user typed in. */
+  #afterRoomAnswers<T>(answer: Promise<T>, then: (value: T) => void): void {
+    this.#held = [];
+    void answer.then((value) => {
+      const held = this.#held ?? [];
+      this.#held = undefined;
+      then(value);
+      this.#handle(held);
+    });
   }
 
   #askAgain(reason: string): void {
@@ -134,7 +165,13 @@ export class ChatSession implements Member {
   #command(line: string): void {
     const command = line.split(/\s+/, 1)[0]!.toLowerCase();
     if (command === '/quit') return this.leave('quit');
-    if (command === '/who') return this.#reply(say.whoList(this.#room.names()));
+    if (command === '/who') {
+      const names = this.#room.names();
+      if (Array.isArray(names)) return this.#reply(say.whoList(names));
+      return this.#afterRoomAnswers(names, (all) => {
+        if (this.#state === 'chatting') this.#reply(say.whoList(all));
+      });
+    }
     if (command === '/help') return this.#reply(...say.HELP);
     // The user's own input, but still sanitized and shortened before we print it back.
     const shown = [...sanitizeText(command)].slice(0, 32).join('');

@@ -10,6 +10,17 @@ export interface RoomMember<Frame> {
   deliver(frame: Frame): boolean;
 }
 
+/**
+ * What a shared mode (servers/cch19/shared-redis.ts) listens to. Without hooks the app is the plain
+ * one-process service: nothing else is called on the hot path.
+ */
+export interface BirdAppHooks {
+  /** A valid tweet was posted on this process (and handed to its local members): pass it on to the other processes. */
+  tweetPosted?(room: string, text: string): void;
+  /** Views were added (local or relayed tweets handed to members). */
+  viewsAdded?(added: number): void;
+}
+
 export interface PostedTweet {
   /** The tweet as sent to the room. */
   text: string;
@@ -24,10 +35,15 @@ export interface PostedTweet {
 export class BirdApp<Frame> {
   readonly #rooms = new Map<string, Set<RoomMember<Frame>>>();
   readonly #frameTweet: (text: string) => Frame;
+  // Kept as two fields (undefined without a shared mode) so the hot path tests a field, not a property of an object.
+  readonly #tweetPosted: BirdAppHooks['tweetPosted'];
+  readonly #viewsAdded: BirdAppHooks['viewsAdded'];
   #views = 0;
 
-  constructor(frameTweet: (text: string) => Frame) {
+  constructor(frameTweet: (text: string) => Frame, hooks: BirdAppHooks = {}) {
     this.#frameTweet = frameTweet;
+    this.#tweetPosted = hooks.tweetPosted?.bind(hooks);
+    this.#viewsAdded = hooks.viewsAdded?.bind(hooks);
   }
 
   /** Tweet copies handed to members since start or the last reset. */
@@ -74,14 +90,25 @@ export class BirdApp<Frame> {
     const message = readTweetMessage(data, isBinary);
     if (message === undefined) return undefined;
     const text = formatTweet(author, message);
+    const views = this.deliver(room, text);
+    if (this.#tweetPosted !== undefined) this.#tweetPosted(room, text);
+    return { text, views };
+  }
+
+  /**
+   * Hand an already formatted tweet to every member of `room` on this process, framed once; returns the
+   * views it added. receive() uses it for tweets posted here, a shared mode for tweets relayed from elsewhere.
+   */
+  deliver(room: string, text: string): number {
     const members = this.#rooms.get(room);
-    if (members === undefined) return { text, views: 0 };
+    if (members === undefined) return 0;
     const frame = this.#frameTweet(text);
     let views = 0;
     for (const member of members) {
       if (member.deliver(frame)) views++;
     }
     this.#views += views;
-    return { text, views };
+    if (views > 0 && this.#viewsAdded !== undefined) this.#viewsAdded(views);
+    return views;
   }
 }

@@ -8,6 +8,7 @@ import { text } from '../../lib/http/responses.ts';
 import { CloseCode, PreparedMessage, ReadyState, WebSocketServer, type WebSocketConnection } from '../../lib/websocket/index.ts';
 import { BirdApp, type RoomMember } from './bird-app.ts';
 import { PingGame } from './ping-game.ts';
+import type { Day19Sharing } from './sharing.ts';
 import { serveStaticFiles } from './static-files.ts';
 import { roomKey } from './tweets.ts';
 
@@ -26,6 +27,8 @@ export interface Day19Options {
   maxBufferedBytes?: number;
   /** Serve the bird app's pages under /19/ (default true). */
   pages?: boolean;
+  /** Share rooms and the view count with other processes (the caller owns and closes it). Default: this process alone. */
+  sharing?: Day19Sharing;
 }
 
 export interface Day19 {
@@ -40,7 +43,9 @@ export const PUBLIC_DIRECTORY = fileURLToPath(new URL('./public/', import.meta.u
 
 /** Register every day-19 route on `router`. */
 export function registerDay19(router: Router, options: Day19Options = {}): Day19 {
-  const birdApp = new BirdApp((tweet) => new PreparedMessage(tweet));
+  const sharing = options.sharing;
+  const birdApp = new BirdApp((tweet) => new PreparedMessage(tweet), sharing);
+  sharing?.attach(birdApp);
   const connections = new WebSocketServer();
   let closing = false;
   const acceptOptions = {
@@ -66,11 +71,16 @@ export function registerDay19(router: Router, options: Day19Options = {}): Day19
     },
   });
 
-  router.post('/19/reset', () => {
-    birdApp.resetViews();
-    return text('');
-  });
-  router.get('/19/views', () => text(String(birdApp.views)));
+  if (sharing === undefined) {
+    router.post('/19/reset', () => {
+      birdApp.resetViews();
+      return text('');
+    });
+    router.get('/19/views', () => text(String(birdApp.views)));
+  } else {
+    router.post('/19/reset', async () => ((await sharing.reset()) ? text('') : text('the shared view count is unreachable; try again\n', 503)));
+    router.get('/19/views', async () => text(String(await sharing.views())));
+  }
 
   if (options.pages ?? true) {
     serveStaticFiles(router, '/19/', PUBLIC_DIRECTORY);

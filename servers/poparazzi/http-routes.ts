@@ -3,9 +3,8 @@
 
 import { html, json } from '../../lib/http/responses.ts';
 import type { RouteRequest, RouteResponse } from '../../lib/http/router.ts';
-import type { SessionStore } from './sessions.ts';
+import { isPromise, type MaybePromise, type Sessions, type ViewCounter } from './stores.ts';
 import { isUuid, normalizeUuid } from './uuid.ts';
-import type { ViewLedger } from './view-ledger.ts';
 
 /** A session request is `{}` or `{"user_id":"<uuid>"}`; anything longer is not one. */
 const MAX_SESSION_BODY_BYTES = 1024;
@@ -15,7 +14,7 @@ function httpError(status: number, code: string, message: string): RouteResponse
 }
 
 /** `POST /sessions` → 201 `{"token","user_id"}`. An empty body asks for a new random user. */
-export function issueSession(sessions: SessionStore, request: RouteRequest): RouteResponse {
+export function issueSession(sessions: Sessions, request: RouteRequest): MaybePromise<RouteResponse> {
   if (request.body.length > MAX_SESSION_BODY_BYTES) return httpError(413, 'body_too_large', `the body is limited to ${MAX_SESSION_BODY_BYTES} bytes`);
   const text = request.body.toString('utf8').trim();
   let userId: unknown;
@@ -32,14 +31,23 @@ export function issueSession(sessions: SessionStore, request: RouteRequest): Rou
     userId = (body as Record<string, unknown>)['user_id'];
   }
   if (userId !== undefined && !isUuid(userId)) return httpError(400, 'invalid_user_id', 'user_id must be a UUID');
-  return json(sessions.issue(userId), 201);
+  const issued = sessions.issue(userId);
+  if (!isPromise(issued)) return json(issued, 201);
+  return issued.then((session) => json(session, 201), () => unavailable('sessions'));
+}
+
+/** Shared mode only: the shared store (Redis) cannot be reached. */
+function unavailable(what: string): RouteResponse {
+  return httpError(503, 'unavailable', `the shared ${what} store cannot be reached right now; try again`);
 }
 
 /** `GET /posts/:id/views` → `{"post_id","views"}`; 400 for an id that is not a UUID, 0 for a post nobody viewed. */
-export function postViews(ledger: ViewLedger, request: RouteRequest): RouteResponse {
+export function postViews(ledger: ViewCounter, request: RouteRequest): MaybePromise<RouteResponse> {
   const postId = normalizeUuid(request.params['id']);
   if (postId === undefined) return httpError(400, 'invalid_post_id', 'post ids are UUIDs');
-  return json({ post_id: postId, views: ledger.viewsOf(postId) });
+  const views = ledger.viewsOf(postId);
+  if (!isPromise(views)) return json({ post_id: postId, views });
+  return views.then((count) => json({ post_id: postId, views: count }), () => unavailable('view count'));
 }
 
 export function indexPage({ issueSessions = true } = {}): RouteResponse {

@@ -14,6 +14,7 @@ import { indexPage, issueSession, postViews } from './http-routes.ts';
 import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from './messages.ts';
 import { DEFAULT_SAVE_INTERVAL_MS, ViewCountPersistence } from './persistence.ts';
 import { SessionStore } from './sessions.ts';
+import { isPromise, type Sessions, type ViewCounter } from './stores.ts';
 import { DEFAULT_RATE_LIMIT, StreamSession, type RateLimit, type StreamAction } from './stream-session.ts';
 import { ViewLedger, type ViewRules } from './view-ledger.ts';
 
@@ -30,6 +31,11 @@ export interface PoparazziOptions {
   /** Serve a short HTML page on a plain `GET` of the stream path (the standalone server does). */
   indexPage?: boolean;
   sessions?: SessionStore;
+  /**
+   * Keep sessions and view counts in a store shared with other processes (shared-redis.ts) instead of
+   * this process's memory. Its persistence then replaces the data file (`dataFile` must not be given).
+   */
+  shared?: { sessions: Sessions; views: ViewCounter };
   viewRules?: Partial<ViewRules>;
   messageLimits?: Partial<MessageLimits>;
   rateLimit?: Partial<RateLimit>;
@@ -39,6 +45,7 @@ export interface PoparazziOptions {
 }
 
 export interface PoparazziService {
+  /** This process's sessions and counts (not used when `shared` was given). */
   readonly sessions: SessionStore;
   readonly ledger: ViewLedger;
   /** Close every stream with 1001, stop the timers and write the data file one last time. */
@@ -58,6 +65,7 @@ const PRUNE_INTERVAL_MS = 60_000;
  */
 export function registerPoparazzi(router: Router, options: PoparazziOptions = {}): PoparazziService {
   const clock = options.clock ?? systemClock;
+  if (options.shared !== undefined && options.dataFile !== undefined) throw new TypeError('registerPoparazzi: a shared store replaces the data file; give one or the other');
   const ledger = new ViewLedger(options.viewRules, clock);
   if (options.dataFile !== undefined) ledger.load(loadViewCounts(options.dataFile));
   const sessions = options.sessions ?? new SessionStore();
@@ -72,9 +80,11 @@ export function registerPoparazzi(router: Router, options: PoparazziOptions = {}
   persistence?.start(options.saveIntervalMs ?? DEFAULT_SAVE_INTERVAL_MS);
   const pruneTimer = setInterval(() => ledger.prune(), PRUNE_INTERVAL_MS);
   pruneTimer.unref();
+  const streamSessions: Sessions = options.shared?.sessions ?? sessions;
+  const viewCounter: ViewCounter = options.shared?.views ?? ledger;
 
   const serveStream = (connection: WebSocketConnection): void => {
-    const session = new StreamSession({ sessions, ledger, limits, rateLimit, clock });
+    const session = new StreamSession<true>({ sessions: streamSessions, ledger: viewCounter, limits, rateLimit, clock });
     connections.add(connection);
     const perform = (actions: StreamAction[]): void => {
       for (const action of actions) {
@@ -83,7 +93,22 @@ export function registerPoparazzi(router: Router, options: PoparazziOptions = {}
       }
     };
     const deadline = setTimeout(() => perform(session.authenticationTimedOut()), authenticationTimeoutMs);
-    connection.on('message', (data, isBinary) => perform(session.receive(data, isBinary)));
+    // Answers go out in the order the messages came, also when a shared store answers later; with the
+    // in-memory store every answer is immediate and nothing is queued.
+    let queue: Promise<void> | undefined;
+    const answer = (data: Buffer, isBinary: boolean): Promise<void> | undefined => {
+      const actions = session.receive(data, isBinary);
+      if (!isPromise(actions)) return void perform(actions);
+      return actions.then(perform);
+    };
+    connection.on('message', (data, isBinary) => {
+      const pending = queue === undefined ? answer(data, isBinary) : queue.then(() => answer(data, isBinary));
+      if (pending === undefined) return;
+      queue = pending;
+      void pending.then(() => {
+        if (queue === pending) queue = undefined;
+      });
+    });
     connection.on('error', () => {}); // every failure also ends in 'close'; nothing to add here
     connection.once('close', () => {
       clearTimeout(deadline);
@@ -94,8 +119,8 @@ export function registerPoparazzi(router: Router, options: PoparazziOptions = {}
   router.ws(streamPath, serveStream, { maxMessageBytes: MAX_WEBSOCKET_MESSAGE_BYTES, heartbeat });
   const issueSessions = options.issueSessions ?? true;
   if (options.indexPage) router.get(streamPath, () => indexPage({ issueSessions }));
-  if (issueSessions) router.post('/sessions', (request) => issueSession(sessions, request));
-  router.get('/posts/:id/views', (request) => postViews(ledger, request));
+  if (issueSessions) router.post('/sessions', (request) => issueSession(streamSessions, request));
+  router.get('/posts/:id/views', (request) => postViews(viewCounter, request));
 
   let closing: Promise<void> | undefined;
   return {

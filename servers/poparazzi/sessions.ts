@@ -18,7 +18,8 @@ interface StoredSession {
 /** Enough for any local demo or test; the oldest session makes room for a new one beyond it. */
 export const DEFAULT_MAX_SESSIONS = 100_000;
 
-function digestOf(token: string): Buffer {
+/** What a session is stored under: the SHA-256 of its (normalised) token. */
+export function digestOf(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
@@ -61,12 +62,18 @@ export class SessionStore {
 
   /** Parse an Authorization value ("Bearer <token>", scheme case-insensitive per RFC 9110 §11.1) into a user id. */
   authenticate(authorization: string): string | undefined {
-    const match = /^bearer +(\S+) *$/i.exec(authorization);
-    return match === null ? undefined : this.userFor(match[1]!);
+    const token = bearerToken(authorization);
+    return token === undefined ? undefined : this.userFor(token);
   }
 
   revoke(token: string): boolean {
     const normalized = normalizeUuid(token);
     return normalized !== undefined && this.#sessions.delete(digestOf(normalized).toString('hex'));
   }
+}
+
+/** The token of an Authorization value ("Bearer <token>", scheme case-insensitive per RFC 9110 §11.1), or undefined. */
+export function bearerToken(authorization: string): string | undefined {
+  const match = /^bearer +(\S+) *$/i.exec(authorization);
+  return match === null ? undefined : match[1];
 }

@@ -4,10 +4,10 @@
 
 import { systemClock, type Clock } from './clock.ts';
 import { DEFAULT_MESSAGE_LIMITS, parseClientMessage, type ClientMessage, type MessageLimits } from './messages.ts';
-import type { SessionStore } from './sessions.ts';
 import { ErrorCode, StreamCloseCode, type StreamError } from './stream-codes.ts';
 import { TokenBucket } from './token-bucket.ts';
-import type { ViewLedger } from './view-ledger.ts';
+import { isPromise, type ImmediateSessions, type ImmediateViewCounter, type MaybePromise, type Sessions, type ViewCounter } from './stores.ts';
+import type { IgnoredReason } from './view-ledger.ts';
 
 export type StreamAction =
   | { type: 'send'; message: Record<string, unknown> }
@@ -31,9 +31,13 @@ export const DEFAULT_RATE_LIMIT: Readonly<RateLimit> = Object.freeze({
   refusalForgivenessMs: 10_000,
 });
 
-export interface StreamDependencies {
-  sessions: SessionStore;
-  ledger: ViewLedger;
+/**
+ * `Later` is true over stores that may answer later (the shared mode's Redis stores): receive() may then
+ * return a promise. Over SessionStore and ViewLedger (the default) it always answers at once.
+ */
+export interface StreamDependencies<Later extends boolean = false> {
+  sessions: Later extends true ? Sessions : ImmediateSessions;
+  ledger: Later extends true ? ViewCounter : ImmediateViewCounter;
   limits?: MessageLimits;
   rateLimit?: RateLimit;
   clock?: Clock;
@@ -49,19 +53,21 @@ function sendError(code: ErrorCode, message: string): StreamAction {
   return { type: 'send', message: errorMessage({ code, message }) };
 }
 
-export class StreamSession {
+export type StreamAnswer<Later extends boolean> = Later extends true ? MaybePromise<StreamAction[]> : StreamAction[];
+
+export class StreamSession<Later extends boolean = false> {
   phase: StreamPhase = 'awaiting_authentication';
   /** The session's user once authenticated. */
   userId: string | undefined;
 
-  readonly #sessions: SessionStore;
-  readonly #ledger: ViewLedger;
+  readonly #sessions: Sessions;
+  readonly #ledger: ViewCounter;
   readonly #limits: MessageLimits;
   readonly #messages: TokenBucket;
   /** Refusals left before the close: a bucket of its own, refilled slowly. */
   readonly #refusals: TokenBucket;
 
-  constructor(dependencies: StreamDependencies) {
+  constructor(dependencies: StreamDependencies<Later>) {
     this.#sessions = dependencies.sessions;
     this.#ledger = dependencies.ledger;
     this.#limits = dependencies.limits ?? DEFAULT_MESSAGE_LIMITS;
@@ -71,8 +77,16 @@ export class StreamSession {
     this.#refusals = new TokenBucket(rateLimit.maxRefusals, 1000 / rateLimit.refusalForgivenessMs, clock);
   }
 
-  /** Handle one received WebSocket message. */
-  receive(data: Buffer, isBinary: boolean): StreamAction[] {
+  /**
+   * Handle one received WebSocket message. With a shared store the answer may come later: the caller
+   * hands the next message in only once it has (server.ts keeps them in order).
+   */
+  receive(data: Buffer, isBinary: boolean): StreamAnswer<Later> {
+    // Immediate stores never produce a promise, which is what StreamAnswer<false> says.
+    return this.#receive(data, isBinary) as StreamAnswer<Later>;
+  }
+
+  #receive(data: Buffer, isBinary: boolean): MaybePromise<StreamAction[]> {
     if (this.phase === 'closed') return [];
     if (!this.#messages.take()) return this.#refuseForRate();
     if (isBinary) return this.#reject({ code: ErrorCode.BinaryNotSupported, message: 'messages are JSON text; binary frames are not understood' });
@@ -87,7 +101,7 @@ export class StreamSession {
     return this.#close(StreamCloseCode.AuthenticationTimeout, 'authentication timed out');
   }
 
-  #authenticate(message: ClientMessage): StreamAction[] {
+  #authenticate(message: ClientMessage): MaybePromise<StreamAction[]> {
     if (message.type !== 'authorization') {
       return [
         sendError(ErrorCode.NotAuthenticated, `authenticate first: send {"authorization":"Bearer <token>"} before ${message.type}`),
@@ -95,6 +109,10 @@ export class StreamSession {
       ];
     }
     const userId = typeof message.authorization === 'string' ? this.#sessions.authenticate(message.authorization) : undefined;
+    return isPromise(userId) ? userId.then((found) => this.#authenticated(found)) : this.#authenticated(userId);
+  }
+
+  #authenticated(userId: string | undefined): StreamAction[] {
     if (userId === undefined) {
       return [{ type: 'send', message: { authenticated: false } }, ...this.#close(StreamCloseCode.AuthenticationFailed, 'authentication failed')];
     }
@@ -103,28 +121,22 @@ export class StreamSession {
     return [{ type: 'send', message: { authenticated: true } }];
   }
 
-  #handle(message: ClientMessage): StreamAction[] {
+  #handle(message: ClientMessage): MaybePromise<StreamAction[]> {
     switch (message.type) {
       case 'authorization':
         return [sendError(ErrorCode.AlreadyAuthenticated, 'this stream is already authenticated')];
       case 'state':
         return [{ type: 'send', message: { state: { user_id: this.userId, active_group_id: message.activeGroupId, is_typing: message.isTyping } } }];
       case 'view_counts':
-        return [{ type: 'send', message: this.#recordViews(message.reports) }];
+        return this.#recordViews(message.reports);
     }
   }
 
   /** `{"view_counts":true}` exactly when every view counted; otherwise the ignored posts are named with the reason. */
-  #recordViews(reports: { key: string; postId: string }[]): Record<string, unknown> {
+  #recordViews(reports: { key: string; postId: string }[]): MaybePromise<StreamAction[]> {
     const outcomes = this.#ledger.record(this.userId!, reports.map((report) => report.postId));
-    const ignored: Record<string, string> = Object.create(null);
-    let ignoredCount = 0;
-    outcomes.forEach((reason, index) => {
-      if (reason === undefined) return;
-      ignored[reports[index]!.key] = reason;
-      ignoredCount += 1;
-    });
-    return ignoredCount === 0 ? { view_counts: true } : { view_counts: true, ignored };
+    const answer = (settled: (IgnoredReason | undefined)[]): StreamAction[] => [{ type: 'send', message: viewCountsAnswer(reports, settled) }];
+    return isPromise(outcomes) ? outcomes.then(answer) : answer(outcomes);
   }
 
   /** A bad message: before authentication it ends the stream, after it the client may carry on. */
@@ -143,4 +155,16 @@ export class StreamSession {
     this.phase = 'closed';
     return [{ type: 'close', code, reason }];
   }
+}
+
+/** `{"view_counts":true}` exactly when every view counted; otherwise the ignored posts are named with the reason. */
+function viewCountsAnswer(reports: { key: string }[], outcomes: (IgnoredReason | undefined)[]): Record<string, unknown> {
+  const ignored: Record<string, string> = Object.create(null);
+  let ignoredCount = 0;
+  outcomes.forEach((reason, index) => {
+    if (reason === undefined) return;
+    ignored[reports[index]!.key] = reason;
+    ignoredCount += 1;
+  });
+  return ignoredCount === 0 ? { view_counts: true } : { view_counts: true, ignored };
 }

@@ -27,6 +27,8 @@ export const IgnoredReason = {
   AlreadyCounted: 'already counted in this window',
   BudgetUsed: 'view budget for this window used up',
   ServerFull: 'server view capacity reached',
+  /** Shared mode only: the shared counter (Redis) cannot be reached; nothing was counted. */
+  Unavailable: 'view counting unavailable right now, report it again later',
 } as const;
 export type IgnoredReason = (typeof IgnoredReason)[keyof typeof IgnoredReason];
 

@@ -26,7 +26,15 @@ function openTraced(id) {
   traced = new WebSocket(`${scheme}//${location.host}/wire/echo?id=${encodeURIComponent(id)}`);
   traced.binaryType = 'arraybuffer';
   traced.onopen = () => { statusLine.textContent = 'Connected: send something.'; };
-  traced.onclose = (event) => { statusLine.textContent = `Traced connection closed (${event.code}${event.reason ? ` ${event.reason}` : ''}).`; };
+  let opened = false;
+  traced.addEventListener('open', () => { opened = true; });
+  traced.onclose = (event) => {
+    statusLine.textContent = opened
+      ? `Traced connection closed (${event.code}${event.reason ? ` ${event.reason}` : ''}).`
+      // The server refused the upgrade: its id is unknown there. Under `npm start -- --workers N` the two
+      // sockets can reach different processes, and the inspector needs both on one.
+      : 'Could not open the traced connection (with --workers, run npm start without it to use the inspector).';
+  };
 }
 
 function send(what) {
