@@ -2,7 +2,7 @@
 
 import { parseArgs } from 'node:util';
 
-export const SECTIONS = ['echo', 'fanout', 'codec', 'memory', 'handshakes', 'http', 'redis', 'scaleout'] as const;
+export const SECTIONS = ['echo', 'fanout', 'codec', 'memory', 'handshakes', 'http', 'redis', 'scaleout', 'deflate'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** full: the scoreboard · quick: short runs for development · tiny: seconds, for the smoke test. */
@@ -21,14 +21,19 @@ export interface BenchOptions {
   idleConnections: number;
   /** Write a CPU profile of every server under test into this directory. */
   profileDirectory: string | undefined;
-  output: string;
+  /** Where the Markdown table goes; a quick or tiny run writes nothing unless asked, so it never replaces the full run's table. */
+  output: string | undefined;
 }
+
+/** Where a full run's table goes. */
+export const FULL_RUN_OUTPUT = 'bench/results/latest.md';
 
 export const USAGE = `Usage: npm run bench -- [--quick] [--only echo,codec,...] [options]
 
 The project's scoreboard: every figure beside its peer (ws, node:http, raw node:net) measured in the
 same run, as a ratio ours / peer against its target. Servers and load generators run in separate
-processes on loopback. The table is printed and written to bench/results/latest.md.
+processes on loopback. The table is printed; a full run also writes it to bench/results/latest.md
+(--quick and --tiny runs only with --output, so they never replace the full run's table).
 
 Sections: ${SECTIONS.join(', ')} (default: all)
 
@@ -41,7 +46,8 @@ Options:
   --generators N        load generator processes for the N=100 echo runs (default 1)
   --idle-connections N  idle connections for the memory section (default 10000, 1000 with --quick)
   --profile DIR         run each server under test with --cpu-prof, one subdirectory of DIR per server
-  --output FILE         where to write the Markdown table (default bench/results/latest.md)
+  --output FILE         where to write the Markdown table (default bench/results/latest.md for a
+                        full run; quick and tiny runs write only when given this)
   -h, --help            this text`;
 
 export function parseOptions(argv: string[]): BenchOptions | { help: true } | { error: string } {
@@ -57,7 +63,7 @@ export function parseOptions(argv: string[]): BenchOptions | { help: true } | { 
         generators: { type: 'string', default: '1' },
         'idle-connections': { type: 'string' },
         profile: { type: 'string' },
-        output: { type: 'string', default: 'bench/results/latest.md' },
+        output: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -84,7 +90,7 @@ export function parseOptions(argv: string[]): BenchOptions | { help: true } | { 
     generators,
     idleConnections,
     profileDirectory: values.profile,
-    output: values.output,
+    output: values.output ?? (mode === 'full' ? FULL_RUN_OUTPUT : undefined),
   };
 }
 

@@ -1,7 +1,7 @@
 // Child processes of the benchmark: each server under test and each load generator runs in its own
 // process (forked with tsx), talking to the orchestrator over the IPC channel with small JSON messages.
 
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export type ChildMessage = { type: string; [key: string]: unknown };
@@ -18,6 +18,11 @@ export interface Child {
 export interface StartOptions {
   /** Extra flags for node (e.g. --expose-gc, --cpu-prof). */
   nodeFlags?: string[];
+  /**
+   * Raise the child's open-file limit to the hard limit first (a shell wrapper: `ulimit -n`), for a server
+   * that must hold tens of thousands of sockets. The child finds the limit in HANDROLLED_FILE_LIMIT.
+   */
+  raiseFileLimit?: boolean;
 }
 
 const children = new Set<ChildProcess>();
@@ -25,10 +30,13 @@ const children = new Set<ChildProcess>();
 /** Fork `bench/children/<name>.ts` with `args`. */
 export function startChild(name: string, args: string[], options: StartOptions = {}): Child {
   const file = fileURLToPath(new URL(`./children/${name}.ts`, import.meta.url));
-  const child = fork(file, args, {
-    execArgv: ['--import', 'tsx', ...(options.nodeFlags ?? [])],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const execArgv = ['--import', 'tsx', ...(options.nodeFlags ?? [])];
+  const child = options.raiseFileLimit
+    // The IPC channel (fd 3 and NODE_CHANNEL_FD) survives the shell's exec into node.
+    ? spawn('/bin/sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; HANDROLLED_FILE_LIMIT="$(ulimit -n)" exec "$0" "$@"', process.execPath, ...execArgv, file, ...args], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    : fork(file, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   const inbox: ChildMessage[] = [];
   const waiters: Array<{ type: string; resolve(message: ChildMessage): void; reject(error: Error): void }> = [];

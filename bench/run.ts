@@ -1,6 +1,6 @@
 // `npm run bench`: the project's honest scoreboard (issue 4). Runs the chosen sections, each server under
 // test and each load generator in its own process, and prints one table of ratios ours / peer with targets.
-// `--help` for the options; results go to bench/results/latest.md as well.
+// `--help` for the options; a full run's table goes to bench/results/latest.md as well.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -16,6 +16,7 @@ import { runHandshakeSection } from './sections/handshakes.ts';
 import { runHttpSection } from './sections/http.ts';
 import { runRedisSection } from './sections/redis.ts';
 import { runScaleoutSection } from './sections/scaleout.ts';
+import { runDeflateSection } from './sections/deflate.ts';
 
 type SectionRunner = (options: BenchOptions, log: (line: string) => void) => Promise<Row[]>;
 
@@ -28,6 +29,7 @@ const RUNNERS: Record<Section, SectionRunner> = {
   http: runHttpSection,
   redis: runRedisSection,
   scaleout: runScaleoutSection,
+  deflate: runDeflateSection,
 };
 
 async function main(): Promise<number> {
@@ -73,9 +75,13 @@ async function main(): Promise<number> {
   ].join('\n');
   const document = `${header}\n\n${table}\n\n${footer}\n`;
   console.log(`\n${document}`);
-  mkdirSync(dirname(options.output), { recursive: true });
-  writeFileSync(options.output, document);
-  console.log(`written to ${options.output}`);
+  if (options.output === undefined) {
+    console.log(`not written to a file (a ${options.mode} run keeps the full run's table; --output FILE to keep this one)`);
+  } else {
+    mkdirSync(dirname(options.output), { recursive: true });
+    writeFileSync(options.output, document);
+    console.log(`written to ${options.output}`);
+  }
   return failures.length > 0 ? 1 : 0;
 }
 

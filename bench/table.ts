@@ -47,6 +47,12 @@ export function formatNumber(value: number): string {
   return value.toFixed(digits);
 }
 
+/** "2.35×", or "n/a" alone when the peer measured nothing (never "n/a×"). */
+export function formatRatio(row: Row): string {
+  const value = ratio(row);
+  return Number.isFinite(value) ? `${formatNumber(value)}×` : 'n/a';
+}
+
 export function formatTable(rows: readonly Row[]): string {
   const lines = [
     '| section | figure | ours | peer | ours / peer | target | result | note |',
@@ -55,7 +61,7 @@ export function formatTable(rows: readonly Row[]): string {
   for (const row of rows) {
     lines.push(
       `| ${row.section} | ${row.figure} (${row.unit}) | ${formatNumber(row.ours)} | ${formatNumber(row.peer)} ${row.peerName} | ` +
-        `${formatNumber(ratio(row))}× | ${formatTarget(row.target)} | ${verdict(row)} | ${row.note ?? ''} |`,
+        `${formatRatio(row)} | ${formatTarget(row.target)} | ${verdict(row)} | ${row.note ?? ''} |`,
     );
   }
   return lines.join('\n');

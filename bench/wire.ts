@@ -8,10 +8,11 @@ import * as net from 'node:net';
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const HEADER_END = Buffer.from('\r\n\r\n');
 
-export function upgradeRequest(port: number, path = '/'): Buffer {
+/** `extraHeaders`: whole header lines, e.g. `Sec-WebSocket-Extensions: permessage-deflate\r\n`. */
+export function upgradeRequest(port: number, path = '/', extraHeaders = ''): Buffer {
   return Buffer.from(
     `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      `Sec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n${extraHeaders}\r\n`,
   );
 }
 
@@ -105,9 +106,9 @@ export interface OpenWebSocket {
 }
 
 /** Connect, send the upgrade request, wait for the 101. Rejects on any other answer or after `timeoutMs`. */
-export function openWebSocket(port: number, path = '/', timeoutMs = 30_000): Promise<OpenWebSocket> {
+export function openWebSocket(port: number, path = '/', timeoutMs = 30_000, extraHeaders = '', localAddress?: string): Promise<OpenWebSocket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true, localAddress });
     let received: Buffer = Buffer.alloc(0);
     const timer = setTimeout(() => fail(new Error(`no handshake answer within ${timeoutMs} ms`)), timeoutMs);
     function fail(error: Error): void {
@@ -115,7 +116,7 @@ export function openWebSocket(port: number, path = '/', timeoutMs = 30_000): Pro
       socket.destroy();
       reject(error);
     }
-    socket.once('connect', () => socket.write(upgradeRequest(port, path)));
+    socket.once('connect', () => socket.write(upgradeRequest(port, path, extraHeaders)));
     socket.on('error', fail);
     socket.on('data', function onData(chunk: Buffer) {
       received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
@@ -137,16 +138,30 @@ export function openWebSocket(port: number, path = '/', timeoutMs = 30_000): Pro
   });
 }
 
-/** Open `count` connections, at most `concurrency` handshakes at a time (a burst of 10,000 SYNs overflows the backlog). */
-export async function openMany(port: number, count: number, path = '/', concurrency = 200): Promise<OpenWebSocket[]> {
+/**
+ * Open `count` connections, at most `concurrency` handshakes at a time (a burst of 10,000 SYNs overflows the
+ * backlog). `localAddress` (another 127.0.0.x) gives a generator its own ~28,000 ephemeral ports: one source
+ * address cannot hold more connections to one server port than that. A failed handshake is tried again up
+ * to `retries` times; `extraHeaders` (CRLF-ended lines) go into each upgrade request (the result's `retried` counts them): on a busy machine one of 100,000 may time out.
+ */
+export async function openMany(port: number, count: number, path = '/', concurrency = 200, extraHeaders = '', localAddress?: string, retries = 0): Promise<OpenWebSocket[] & { retried?: number }> {
   const opened: OpenWebSocket[] = [];
   let next = 0;
+  let retried = 0;
   async function worker(): Promise<void> {
     while (next < count) {
       next++;
-      opened.push(await openWebSocket(port, path));
+      for (let attempt = 0; ; attempt++) {
+        try {
+          opened.push(await openWebSocket(port, path, 30_000, extraHeaders, localAddress));
+          break;
+        } catch (error) {
+          if (attempt >= retries) throw error;
+          retried++;
+        }
+      }
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return opened;
+  return Object.assign(opened, { retried });
 }

@@ -44,8 +44,7 @@ Options:
                     default: the REDIS_URL environment variable, else this process alone). Day 19's
                     rooms and views, the chat and Poparazzi's sessions and view counts are then shared,
                     and Redis's own persistence (RDB/AOF) is what keeps Poparazzi's counts across
-                    restarts, in place of a data file. See the README section "Running on many
-                    processes and machines"
+                    restarts, in place of a data file. See docs/scaling.md
   --workers N       run N processes on the same ports (node:cluster), one per core; needs --redis.
                     A worker that dies is started again; Ctrl-C stops them all
   -h, --help        show this help

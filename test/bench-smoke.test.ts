@@ -6,6 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { parseOptions } from '../bench/options.ts';
+import { formatTable } from '../bench/table.ts';
 import assert from 'node:assert/strict';
 
 const directory = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
@@ -52,4 +54,26 @@ test('--help explains the options and an unknown section is refused', { timeout:
   const wrong = await runBench(['--only', 'nonsense'], 25_000);
   assert.equal(wrong.code, 2);
   assert.match(wrong.output, /unknown section nonsense/);
+});
+
+test('--quick and --tiny keep the full run\'s table unless --output is given', () => {
+  for (const mode of ['--quick', '--tiny']) {
+    const options = parseOptions([mode]);
+    assert.ok(!('error' in options) && !('help' in options));
+    assert.equal(options.output, undefined, `${mode} must not write bench/results/latest.md`);
+    const kept = parseOptions([mode, '--output', '/tmp/quick.md']);
+    assert.ok(!('error' in kept) && !('help' in kept));
+    assert.equal(kept.output, '/tmp/quick.md');
+  }
+  const full = parseOptions([]);
+  assert.ok(!('error' in full) && !('help' in full));
+  assert.equal(full.output, 'bench/results/latest.md');
+});
+
+test('a ratio without a peer figure reads "n/a", never "n/a×"', () => {
+  const row = { section: 's', figure: 'f', unit: 'handshakes/s', ours: 5, peerName: 'ws', peer: 0, target: { kind: 'at-least' as const, value: 1 } };
+  const line = formatTable([row]).split('\n')[2];
+  assert.ok(!line.includes('n/a×'), line);
+  assert.match(line, /\| n\/a \|/);
+  assert.match(line, /\(handshakes\/s\)/);
 });

@@ -1,6 +1,7 @@
 // Child process: the echo load generator. N raw connections, each a closed loop with a window of K
 // binary messages in flight; every echoed frame (counted by its header) sends the next one.
-// Reports messages, round-trip samples and its own CPU share over the measured interval.
+// Reports messages (in all and per connection), round-trip samples and its own CPU share over the measured
+// interval, and says 'measuring' when that interval starts (so the server's CPU can be sampled over it).
 
 import { performance } from 'node:perf_hooks';
 import { report, runChild } from '../processes.ts';
@@ -22,8 +23,9 @@ async function runEchoLoad(options: Arguments) {
   const latencies = new LatencySamples(200_000);
   let measuring = false;
   let messages = 0;
+  const perConnection = new Array<number>(opened.length).fill(0);
 
-  for (const { socket } of opened) {
+  for (const [connection, { socket }] of opened.entries()) {
     const counter = new FrameCounter();
     // Send times of the messages in flight, oldest first: the echo answers in order.
     const sentAt = new Float64Array(options.window);
@@ -42,6 +44,7 @@ async function runEchoLoad(options: Arguments) {
         const now = performance.now();
         for (let index = 0; index < done; index++) latencies.add(now - sentAt[(oldest + index) % options.window]);
         messages += done;
+        perConnection[connection] += done;
       }
       oldest = (oldest + done) % options.window;
       inFlight -= done;
@@ -53,6 +56,7 @@ async function runEchoLoad(options: Arguments) {
 
   await delay(options.warmupMs);
   measuring = true;
+  report({ type: 'measuring' });
   const cpu = new CpuMeter();
   const startedAt = performance.now();
   await delay(options.durationMs);
@@ -60,7 +64,7 @@ async function runEchoLoad(options: Arguments) {
   const seconds = (performance.now() - startedAt) / 1000;
   const cpuShare = cpu.shareOfOneCore();
   for (const { socket } of opened) socket.destroy();
-  return { messages, seconds, cpuShare, latencies: Array.from(latencies.values()) };
+  return { messages, perConnection, seconds, cpuShare, latencies: Array.from(latencies.values()) };
 }
 
 function delay(milliseconds: number): Promise<void> {

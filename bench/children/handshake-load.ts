@@ -39,6 +39,7 @@ runChild(async () => {
   const loops = Array.from({ length: concurrency }, loop);
   await new Promise((resolve) => setTimeout(resolve, warmupMs));
   measuring = true;
+  report({ type: 'measuring' });
   const cpu = new CpuMeter();
   const startedAt = performance.now();
   await new Promise((resolve) => setTimeout(resolve, durationMs));

@@ -1,5 +1,6 @@
 // The WebSocket servers under test, one per kind, each started on a free loopback port:
-// ours (servers/echo, the project's library), the `ws` package, and a raw node:net echo (the ceiling).
+// ours (servers/echo on our raw HTTP server, the project's library), the `ws` package, and a raw node:net
+// echo (the ceiling).
 
 import { createHash } from 'node:crypto';
 import * as net from 'node:net';
@@ -17,7 +18,8 @@ export interface RunningServer {
 
 export async function startEcho(kind: EchoKind): Promise<RunningServer> {
   if (kind === 'ours') {
-    const server = await startEchoServer({ port: 0, host: '127.0.0.1' });
+    // The project's own stack end to end: our raw HTTP/1.1 server hands the upgrade to our WebSocket code.
+    const server = await startEchoServer({ port: 0, host: '127.0.0.1', stack: 'raw' });
     return { port: server.port, connectionCount: () => server.websockets.connections.size };
   }
   if (kind === 'ws') {

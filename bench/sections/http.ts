@@ -33,7 +33,7 @@ export async function runHttpSection(options: BenchOptions, log: (line: string) 
   for (const pipelining of [1, 10]) {
     const kinds = ['raw', 'node', 'router-node', ...(pipelining === 1 ? ['router-raw'] : []), ...(hasDay19 ? ['cch19'] : [])];
     const results = await measureKinds(kinds, pipelining);
-    const target: Target = { kind: 'at-least', value: pipelining === 1 ? 1.5 : 3 };
+    const target: Target = { kind: 'at-least', value: pipelining === 1 ? 1.6 : 3 };
     const row = (figure: string, ours: HttpResult, peer: HttpResult, peerName: string, rowTarget: Target | undefined) =>
       compare(generator, figure, ours, peer, peerName, rowTarget);
     rows.push(row(`Hello World -c ${CONNECTIONS} -p ${pipelining}: raw server vs node:http`, results.raw, results.node, 'node:http', target));

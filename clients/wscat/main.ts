@@ -17,6 +17,7 @@ Options:
   -H, --header "Name: v"   add a header to the opening handshake (repeatable)
   -k, --insecure           accept a self-signed or otherwise untrusted TLS certificate
       --timeout MS         opening handshake timeout (default 10000)
+      --deflate            offer permessage-deflate (compressed messages, RFC 7692)
       --trace              show the opening handshake and every frame both ways, decoded field by
                            field (FIN, RSV1-3, opcode, MASK, length form, masking key, payload)
   -h, --help               show this help
@@ -34,6 +35,7 @@ const { values, positionals } = parseFlags(program, {
   insecure: { type: 'boolean', short: 'k' },
   timeout: { type: 'string' },
   trace: { type: 'boolean' },
+  deflate: { type: 'boolean' },
 }, { allowPositionals: true });
 if (positionals.length !== 1) usageError(program, positionals.length === 0 ? 'a URL is needed' : 'only one URL, please');
 const url = urlFlag(program, 'URL', positionals[0]!, ['ws:', 'wss:', 'http:', 'https:']);
@@ -56,6 +58,7 @@ const session = startSession({
   status: process.stderr,
   handshakeTimeoutMs,
   trace: values.trace ?? false,
+  deflate: values.deflate ?? false,
 });
 // The session decides what a signal means: the first closes with 1000, a second cuts the connection.
 onShutdownSignal(() => session.interrupt());

@@ -20,6 +20,8 @@ export interface SessionOptions {
   handshakeTimeoutMs?: number;
   /** Print the handshake and every frame both ways, decoded field by field, on `output`. */
   trace?: boolean;
+  /** Offer permessage-deflate (RFC 7692). */
+  deflate?: boolean;
 }
 
 export interface Session {
@@ -47,6 +49,7 @@ export function startSession(options: SessionOptions): Session {
     handshakeTimeoutMs: options.handshakeTimeoutMs,
     tls: options.insecure ? { rejectUnauthorized: false } : undefined,
     trace: options.trace ? (event) => options.output.write(formatWireEvent(event, WIRE_LABELS) + '\n') : undefined,
+    perMessageDeflate: options.deflate === true,
   };
   connect(options.url, connectOptions).then(
     (opened) => {
@@ -54,7 +57,7 @@ export function startSession(options: SessionOptions): Session {
       if (interrupted) {
         opened.close(1000);
       }
-      say(`* connected to ${options.url}${opened.protocol ? ` (subprotocol: ${opened.protocol})` : ''} — type /help for commands`);
+      say(`* connected to ${options.url}${opened.protocol ? ` (subprotocol: ${opened.protocol})` : ''}${opened.extensions ? ` (extensions: ${opened.extensions})` : ''} — type /help for commands`);
       run(opened, options, say, finish);
     },
     (error: unknown) => {

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketConnection, type ConnectionOptions } from './connection.ts';
 import { checkUpgradeResponse, clientRequest, generateKey, parseResponseHead, type ResponseHead } from './handshake.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
+import { checkAsClient, offerAsClient } from './permessage-deflate/handshake.ts';
 import { tapSocket, type WireListener } from './wire-tap.ts';
 
 export interface ConnectOptions extends ConnectionOptions {
@@ -74,11 +75,14 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
   const port = url.port ? Number(url.port) : scheme.port;
   const key = generateKey();
   const protocols = options.protocols ?? [];
+  let deflateOffer: ReturnType<typeof offerAsClient>;
   let requestHead: string;
   try {
-    requestHead = clientRequest({ host: url.host, path: url.pathname + url.search, key, protocols, origin: options.origin, headers: options.headers });
+    deflateOffer = offerAsClient(options.perMessageDeflate); // off unless asked for: docs/permessage-deflate.md
+    // A header that could inject others is refused here, before any connection is made.
+    requestHead = clientRequest({ host: url.host, path: url.pathname + url.search, key, protocols, origin: options.origin, extensions: deflateOffer?.header, headers: options.headers });
   } catch (error) {
-    return Promise.reject(error); // a header that could inject others: refused before any connection is made
+    return Promise.reject(error);
   }
 
   return new Promise((resolve, reject) => {
@@ -144,13 +148,15 @@ export function connect(address: string | URL, options: ConnectOptions = {}): Pr
       }
       const problem = checkUpgradeResponse(response, key, protocols);
       if (problem) return fail(new HandshakeError(problem, response.statusCode, response));
+      const extensions = checkAsClient(response.headers['sec-websocket-extensions'], deflateOffer?.options);
+      if (!extensions.ok) return fail(new HandshakeError(extensions.reason, response.statusCode, response));
       settled = true;
       clearTimeout(timer);
       socket.removeListener('data', onData);
       socket.removeAllListeners('error');
       socket.removeAllListeners('close');
       const head = all.subarray(headEnd + 4);
-      resolve(new WebSocketConnection(socket, 'client', { ...options, protocol: response.headers['sec-websocket-protocol'], head }));
+      resolve(new WebSocketConnection(socket, 'client', { ...options, protocol: response.headers['sec-websocket-protocol'], head, extensions: response.headers['sec-websocket-extensions'], deflate: extensions.agreement }));
     };
     socket.on('data', onData);
   });

@@ -86,3 +86,16 @@ export function encodeClosePayload(code: number | undefined, reason = ''): Buffe
   payload.write(reason, 2, 'utf8');
   return payload;
 }
+
+/**
+ * Cut a reason to the 123 bytes a close frame can carry, at a UTF-8 character boundary (a cut inside a
+ * character would make the peer fail the connection with 1007). Counted in bytes, not characters:
+ * 'é' is 2 bytes, '€' 3, '😀' 4.
+ */
+export function truncateCloseReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
+  const bytes = Buffer.from(reason, 'utf8');
+  let end = MAX_CLOSE_REASON_BYTES;
+  while ((bytes[end] & 0xc0) === 0x80) end--; // bytes[end] continues a character: back up to its lead byte
+  return bytes.toString('utf8', 0, end);
+}

@@ -2,12 +2,15 @@
 // Builds the header for a frame; a server's payload goes out as it is, a client's is masked into a copy.
 // Hot path, written for speed: small server frames cost no allocation here, small client frames one.
 
-import { applyMask, MaskKeySource } from './mask.ts';
+import { copyMasked, MaskKeySource } from './mask.ts';
 
 /** Below this a frame is built as one buffer (header + payload copied together); above it, header and payload go out as two buffers so a large payload is never copied. */
 export const SMALL_FRAME_BYTES = 1024;
 
-/** Below this a masked payload is XORed byte by byte with the key in locals; above it, copied then masked word by word. */
+/** OR this into `opcode` to set RSV1: the first frame of a compressed message (RFC 7692 §6). */
+export const RSV1_FLAG = 0x40;
+
+/** Below this a masked payload is XORed byte by byte with the key in locals; above it, copied masked by mask.ts. */
 const BYTEWISE_MASK_BYTES = 32;
 
 /** Header size for a payload of `length` bytes. */
@@ -75,8 +78,9 @@ function shortHeader(opcode: number, length: number, fin: boolean): Buffer {
 export function encodeFrame(opcode: number, payload: Buffer, fin = true, maskKeys?: MaskKeySource): Buffer[] {
   const length = payload.length;
   if (maskKeys !== undefined) return [encodeMaskedFrame(opcode, payload, fin, maskKeys)];
-  if (length < SHORT_HEADER_LENGTHS) return length === 0 ? [shortHeader(opcode, 0, fin)] : [shortHeader(opcode, length, fin), payload];
-  const headerBytes = length < 0x10000 ? 4 : 10;
+  // The shared headers cover plain opcodes only; a frame with RSV1 takes the one-buffer path below.
+  if (length < SHORT_HEADER_LENGTHS && opcode < RSV1_FLAG) return length === 0 ? [shortHeader(opcode, 0, fin)] : [shortHeader(opcode, length, fin), payload];
+  const headerBytes = frameHeaderLength(length, false);
   if (length < SMALL_FRAME_BYTES) {
     const frame = Buffer.allocUnsafe(headerBytes + length);
     payload.copy(frame, writeFrameHeader(frame, 0, opcode, length, fin, false));
@@ -109,7 +113,6 @@ function encodeMaskedFrame(opcode: number, payload: Buffer, fin: boolean, maskKe
     if (index + 2 < length) frame[payloadStart + index + 2] = payload[index + 2] ^ key2;
     return frame;
   }
-  payload.copy(frame, payloadStart);
-  applyMask(frame, frame.subarray(keyStart, payloadStart), 0, payloadStart, frame.length);
+  copyMasked(payload, frame, payloadStart, frame.readUInt32BE(keyStart));
   return frame;
 }

@@ -49,6 +49,8 @@ export interface FrameSink {
 export interface FrameParserOptions {
   /** A server requires masked frames from its client, a client requires unmasked ones (§5.1). */
   expectMasked: boolean;
+  /** RSV1 is defined by a negotiated extension (permessage-deflate, RFC 7692 §6): the sink checks where it appears. */
+  allowRsv1?: boolean;
 }
 
 /** The largest header: 2 bytes + 8 of extended length + 4 of masking key. */
@@ -66,6 +68,8 @@ export class FrameParser {
   private payloadRemaining = 0;
   /** Payload bytes of the current frame already unmasked: the mask phase for the next piece. */
   private payloadOffset = 0;
+  /** Set by `stop()`: the rest of the input is left unread. */
+  private stopped = false;
 
   constructor(
     private readonly sink: FrameSink,
@@ -76,13 +80,21 @@ export class FrameParser {
   push(chunk: Buffer): void {
     let offset = 0;
     const end = chunk.length;
-    while (offset < end) {
+    while (offset < end && !this.stopped) {
       if (this.readingPayload) {
         offset = this.readPayload(chunk, offset);
       } else {
         offset = this.readHeader(chunk, offset);
       }
     }
+  }
+
+  /**
+   * Read nothing more, from this chunk or any other: the sink calls this from a callback once the
+   * connection is closed (§7.1.1: bytes after a close frame are discarded), which ends `push` early.
+   */
+  stop(): void {
+    this.stopped = true;
   }
 
   private readPayload(chunk: Buffer, offset: number): number {
@@ -133,9 +145,9 @@ export class FrameParser {
     let length = second & 0x7f;
     let position = at + 2;
 
-    // §5.2: RSV bits MUST be 0 unless an extension defines them; we negotiate none.
-    if (header.reservedBits !== 0) {
-      throw new WebSocketError('RESERVED_BITS', CloseCode.ProtocolError, `reserved bits set (RSV=${header.reservedBits}) and no extension was negotiated`);
+    // §5.2: RSV bits MUST be 0 unless a negotiated extension defines them (only RSV1 ever is: RFC 7692).
+    if ((header.reservedBits & (this.options.allowRsv1 === true ? 0b011 : 0b111)) !== 0) {
+      throw new WebSocketError('RESERVED_BITS', CloseCode.ProtocolError, `reserved bits set (RSV=${header.reservedBits}) that no negotiated extension defines`);
     }
     if (!isKnownOpcode(header.opcode)) {
       throw new WebSocketError('RESERVED_OPCODE', CloseCode.ProtocolError, `reserved opcode ${header.opcode}`);
@@ -166,7 +178,7 @@ export class FrameParser {
       position += 8;
       // §5.2: "the most significant bit MUST be 0".
       if (high >= 0x80000000) {
-        throw new WebSocketError('INVALID_FRAME', CloseCode.ProtocolError, '64-bit payload length with the most significant bit set');
+        throw new WebSocketError('INVALID_LENGTH', CloseCode.ProtocolError, '64-bit payload length with the most significant bit set');
       }
       // Beyond 2^53 − 1 a JavaScript number can no longer count bytes exactly.
       if (high > 0x1fffff) {

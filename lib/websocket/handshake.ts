@@ -89,14 +89,15 @@ export function checkUpgradeRequest(request: UpgradeRequestHead): ServerHandshak
   return { ok: true, key, offeredProtocols: headerTokens(headerValue(headers, 'sec-websocket-protocol')) };
 }
 
-/** The 101 response that completes the handshake (§4.2.2 item 5). No extension is ever accepted. */
-export function acceptResponse(key: string, protocol?: string): string {
+/** The 101 response that completes the handshake (§4.2.2 item 5), with the extensions accepted (§9.1), if any. */
+export function acceptResponse(key: string, protocol?: string, extensions?: string): string {
   return (
     'HTTP/1.1 101 Switching Protocols\r\n' +
     'Upgrade: websocket\r\n' +
     'Connection: Upgrade\r\n' +
     `Sec-WebSocket-Accept: ${acceptKey(key)}\r\n` +
     (protocol ? `Sec-WebSocket-Protocol: ${protocol}\r\n` : '') +
+    (extensions ? `Sec-WebSocket-Extensions: ${extensions}\r\n` : '') +
     '\r\n'
   );
 }
@@ -129,6 +130,8 @@ export interface ClientRequestOptions {
   key: string;
   protocols?: string[];
   origin?: string;
+  /** The Sec-WebSocket-Extensions offer (§9.1), built by us, never from user text. */
+  extensions?: string;
   headers?: Record<string, string>;
 }
 
@@ -154,6 +157,7 @@ export function clientRequest(options: ClientRequestOptions): string {
     'Sec-WebSocket-Version: 13\r\n';
   if (options.protocols?.length) request += `Sec-WebSocket-Protocol: ${options.protocols.join(', ')}\r\n`;
   if (options.origin) request += `Origin: ${options.origin}\r\n`;
+  if (options.extensions) request += `Sec-WebSocket-Extensions: ${options.extensions}\r\n`;
   for (const [name, value] of Object.entries(options.headers ?? {})) request += `${name}: ${value}\r\n`;
   return request + '\r\n';
 }
@@ -187,13 +191,15 @@ export function parseResponseHead(text: string): ResponseHead | undefined {
   return { statusCode, statusText: statusLine.slice(firstSpace + 5), headers };
 }
 
-/** Check the server's answer (§4.1, "the client MUST validate the server's response"). Returns the problem, or undefined. */
+/**
+ * Check the server's answer (§4.1, "the client MUST validate the server's response"). Returns the problem,
+ * or undefined. Sec-WebSocket-Extensions is checked against the offer by the extension (checkAsClient).
+ */
 export function checkUpgradeResponse(response: ResponseHead, key: string, offeredProtocols: string[]): string | undefined {
   if (response.statusCode !== 101) return `server answered ${response.statusCode} ${response.statusText}`.trim();
   if (!hasToken(response.headers['upgrade'], 'websocket')) return 'response lacks Upgrade: websocket';
   if (!hasToken(response.headers['connection'], 'upgrade')) return 'response lacks Connection: Upgrade';
   if (response.headers['sec-websocket-accept'] !== acceptKey(key)) return 'wrong Sec-WebSocket-Accept';
-  if (response.headers['sec-websocket-extensions'] !== undefined) return 'server chose an extension the client did not offer';
   const protocol = response.headers['sec-websocket-protocol'];
   if (protocol !== undefined && !offeredProtocols.includes(protocol)) return `server chose subprotocol "${protocol}", which was not offered`;
   return undefined;

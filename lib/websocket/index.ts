@@ -8,4 +8,5 @@ export { PreparedMessage } from './prepared-message.ts';
 export { CloseCode, isWireCloseCode } from './close-codes.ts';
 export { WebSocketError } from './errors.ts';
 export { DEFAULT_LIMITS } from './limits.ts';
+export type { PerMessageDeflateOptions } from './permessage-deflate/options.ts';
 export { acceptKey } from './handshake.ts';

@@ -1,8 +1,28 @@
-// Payload masking: RFC 6455 §5.3 (client-to-server masking, the masking algorithm).
-// XOR with a 4-byte key, applied in place. Hot path: written for speed on purpose — whole 32-bit
-// words are XORed where the data allows, and only the ragged edges go byte by byte.
+// Payload masking: RFC 6455 §5.3 (client-to-server masking, the masking algorithm); docs/masking.md says
+// why the protocol has it (§10.3) and how fast each path runs. XOR with a 4-byte key, applied in place.
+// Hot path: written for speed on purpose. Two kernels:
+//  - from SIMD_MASK_MIN_BYTES up, the WebAssembly SIMD kernel of mask-simd.ts (16 bytes per XOR, ~5× the
+//    JS loop at 64 KiB, but a payload must be copied into its memory and back: that only pays past the
+//    threshold);
+//  - below it, or where WebAssembly SIMD is unavailable (or HANDROLLED_MASK=js asks for it), JavaScript:
+//    whole 32-bit words where the data allows, the ragged edges byte by byte. It is also the reference the
+//    tests hold the SIMD kernel to.
 
 import { randomFillSync } from 'node:crypto';
+import { loadSimdMasker, type SimdMasker } from './mask-simd.ts';
+
+/**
+ * From this many bytes the SIMD kernel takes over. Measured (bench codec section, "mask kernels" line):
+ * the copies in and out cost ~200 ns per call, which the JS loop matches at about 256 bytes; from 384
+ * bytes SIMD wins clearly (1.2× at 384 B, 2–3× at 1–2 KiB, ~5× at 64 KiB).
+ */
+export const SIMD_MASK_MIN_BYTES = 384;
+
+/** Which kernel masks long payloads in this process: 'wasm-simd', or 'js' as the fallback. */
+export type MaskKernel = 'wasm-simd' | 'js';
+
+const simd: SimdMasker | undefined = process.env.HANDROLLED_MASK === 'js' ? undefined : loadSimdMasker();
+export const maskKernel: MaskKernel = simd === undefined ? 'js' : 'wasm-simd';
 
 /**
  * XOR `data[start..end)` in place with the 4-byte `mask`, as if the mask had been started
@@ -19,6 +39,26 @@ export function applyMask(data: Buffer, mask: Buffer, maskOffset = 0, start = 0,
  * keep the key of the frame in progress in a number field instead of a Buffer of its own.
  */
 export function applyMaskKey(data: Buffer, key: number, maskOffset = 0, start = 0, end = data.length): void {
+  if (simd !== undefined && end - start >= SIMD_MASK_MIN_BYTES) simd.mask(data, start, end, littleEndianKey(key, maskOffset & 3), data, start);
+  else applyMaskKeyJs(data, key, maskOffset, start, end);
+}
+
+/**
+ * Copy `source` into `target` at `targetStart`, masked with `key` (big-endian, as in `applyMaskKey`) from
+ * phase 0: a client frame's payload. Through the SIMD kernel that is one copy in and one copy out; copying
+ * first and masking in place would cost a third pass over the bytes.
+ */
+export function copyMasked(source: Buffer, target: Buffer, targetStart: number, key: number): void {
+  if (simd !== undefined && source.length >= SIMD_MASK_MIN_BYTES) {
+    simd.mask(source, 0, source.length, littleEndianKey(key, 0), target, targetStart);
+    return;
+  }
+  source.copy(target, targetStart);
+  applyMaskKeyJs(target, key, 0, targetStart, targetStart + source.length);
+}
+
+/** The JavaScript kernel behind `applyMaskKey`: the fallback, and the reference the SIMD kernel is tested against. */
+export function applyMaskKeyJs(data: Buffer, key: number, maskOffset = 0, start = 0, end = data.length): void {
   let index = start;
   let phase = maskOffset & 3;
   // Short payloads: a plain byte loop beats setting up a typed-array view. Key byte `phase` is bits 31–24 shifted by 8 × phase.
@@ -35,13 +75,22 @@ export function applyMaskKey(data: Buffer, key: number, maskOffset = 0, start = 
   // The key rotated to the current phase, read as one word in the platform's byte order, lines up
   // with the next four bytes as stored in memory.
   const wordCount = (end - index) >>> 2;
-  const rotated = phase === 0 ? key : (key << (phase << 3)) | (key >>> ((4 - phase) << 3));
-  const keyWord = littleEndian ? byteSwap(rotated) : rotated;
+  const keyWord = littleEndian ? littleEndianKey(key, phase) : rotated(key, phase);
   const words = new Uint32Array(data.buffer, data.byteOffset + index, wordCount);
   for (let word = 0; word < wordCount; word++) words[word] ^= keyWord;
   index += wordCount << 2;
   // Whole words leave the phase where it was; finish the ragged tail byte by byte.
   for (; index < end; index++, phase = (phase + 1) & 3) data[index] ^= (key >>> ((3 - phase) << 3)) & 0xff;
+}
+
+/** The key rotated to start at key byte `phase`: big-endian, that byte in bits 31–24. */
+function rotated(key: number, phase: number): number {
+  return phase === 0 ? key : (key << (phase << 3)) | (key >>> ((4 - phase) << 3));
+}
+
+/** The rotated key as a little-endian word: its lowest byte (first in memory) is key byte `phase`. */
+function littleEndianKey(key: number, phase: number): number {
+  return byteSwap(rotated(key, phase));
 }
 
 function byteSwap(word: number): number {

@@ -1,23 +1,23 @@
 // The WebSocket protocol state machine, sans I/O: RFC 6455 §5 (data framing: fragmentation §5.4,
 // control frames §5.5, data frames §5.6), §7 (closing the connection) and §8 (error handling).
-// Bytes go in through `receive`; messages, pings, pongs, closes and errors come out through a handler,
-// together with the bytes to write. No sockets and no timers here: the adapter owns those.
+// Bytes go in through `receive`, which parses the whole chunk and queues what it found — messages,
+// pings, pongs, closes, errors — to be taken with `nextEvent()` (protocol-events.ts says why). Bytes for
+// the peer go out through `output.write`: what the application sends at once, what the core owes the
+// peer (pongs, close answers) as the event that calls for it is handed out, so output keeps the order
+// of input. No sockets, no timers and no application code here: the adapter owns those.
 
-import {
-  CloseCode,
-  encodeClosePayload,
-  isClosePayloadProblem,
-  parseClosePayload,
-  MAX_CLOSE_REASON_BYTES,
-} from './close-codes.ts';
+import { CloseCode, encodeClosePayload, isClosePayloadProblem, parseClosePayload, truncateCloseReason } from './close-codes.ts';
 import { WebSocketError } from './errors.ts';
-import { encodeFrame } from './frame-encoder.ts';
+import { encodeFrame, RSV1_FLAG } from './frame-encoder.ts';
 import { FrameParser, type FrameHeader, type FrameSink } from './frame-parser.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import { MaskKeySource } from './mask.ts';
 import { MessageAssembler } from './message-assembler.ts';
 import { Opcode, MAX_CONTROL_PAYLOAD } from './opcodes.ts';
+import { ProtocolEventKind, ProtocolEventQueue, type CloseInfo, type ProtocolEvent } from './protocol-events.ts';
 import { Utf8Validator } from './utf8.ts';
+
+export { ProtocolEventKind, type CloseInfo, type ProtocolEvent };
 
 export type Role = 'server' | 'client';
 
@@ -31,36 +31,27 @@ export const ProtocolState = {
 } as const;
 export type ProtocolState = (typeof ProtocolState)[keyof typeof ProtocolState];
 
-export interface CloseInfo {
-  /** The peer's code (1005 when its close frame had none), or ours when we failed the connection, or 1006. */
-  code: number;
-  reason: string;
-  /** True when both close frames were exchanged (§7.1.4 "the WebSocket Connection is Closed" cleanly). */
-  wasClean: boolean;
-}
-
-export interface ProtocolHandler {
+/** Where the core's bytes go. It must only buffer or write them: it runs in the middle of a parse. */
+export interface ProtocolOutput {
   /** Bytes for the peer, in order. Called one or more times per frame; the buffers must not be changed. */
   write(data: Buffer): void;
-  onMessage(data: Buffer, isBinary: boolean): void;
-  /** A ping arrived; the matching pong has already been written (§5.5.2). */
-  onPing(payload: Buffer): void;
-  onPong(payload: Buffer): void;
-  /** The peer's close frame arrived (the answering close is written) — or the connection failed. */
-  onClose(info: CloseInfo): void;
-  /** A protocol violation by the peer; the close frame carrying `error.closeCode` is already written. */
-  onError(error: WebSocketError): void;
 }
 
 export interface ProtocolOptions {
   role: Role;
   maxMessageBytes?: number;
   maxFragments?: number;
+  /**
+   * permessage-deflate was negotiated (RFC 7692): RSV1 marks a compressed message. The core checks
+   * where it appears and flags the message; inflating is the adapter's (compression-stage.ts).
+   */
+  compression?: boolean;
 }
 
 export class WebSocketProtocol implements FrameSink {
   state: ProtocolState = ProtocolState.Open;
   private readonly parser: FrameParser;
+  private readonly events = new ProtocolEventQueue();
   private readonly maskKeys: MaskKeySource | undefined;
   private readonly maxMessageBytes: number;
   private readonly maxFragments: number;
@@ -68,6 +59,10 @@ export class WebSocketProtocol implements FrameSink {
   // The data message being received (§5.4).
   /** Opcode of the message in progress (Text or Binary), or Continuation when there is none. */
   private messageOpcode: number = Opcode.Continuation;
+  /** The message in progress had RSV1 on its first frame: its bytes are compressed. */
+  private messageCompressed = false;
+  /** Check the message's bytes as UTF-8 as they arrive: text, not compressed (inflated text is checked after inflating). */
+  private validatingText = false;
   private messageFragments = 0;
   private readonly message: MessageAssembler;
   private readonly textValidator = new Utf8Validator();
@@ -85,10 +80,10 @@ export class WebSocketProtocol implements FrameSink {
   private controlLength = 0;
 
   constructor(
-    private readonly handler: ProtocolHandler,
+    private readonly output: ProtocolOutput,
     options: ProtocolOptions,
   ) {
-    this.parser = new FrameParser(this, { expectMasked: options.role === 'server' });
+    this.parser = new FrameParser(this, { expectMasked: options.role === 'server', allowRsv1: options.compression === true });
     this.maskKeys = options.role === 'client' ? new MaskKeySource() : undefined;
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
     this.maxFragments = options.maxFragments ?? DEFAULT_LIMITS.maxFragments;
@@ -102,31 +97,84 @@ export class WebSocketProtocol implements FrameSink {
 
   // ── Input ─────────────────────────────────────────────────────────────────────────────────────
 
-  /** Feed bytes from the peer. Never throws: a violation fails the connection through the handler. */
+  /**
+   * Feed bytes from the peer: the whole chunk is parsed, then its events wait for `nextEvent()`.
+   * Never throws: a violation fails the connection (an Error and a Close event).
+   */
   receive(chunk: Buffer): void {
     if (this.state === ProtocolState.Closed) return; // §7.1.1: after the close, input is discarded
     try {
       this.parser.push(chunk);
     } catch (error) {
-      if (error instanceof WebSocketError) this.fail(error);
-      else this.fail(new WebSocketError('INVALID_FRAME', CloseCode.InternalError, `internal error: ${String(error)}`));
+      // Only the parser and this state machine run in here, so anything but a WebSocketError is a bug of
+      // ours: fail with 1011 and a fixed reason; the original stays local, as the error's cause.
+      this.fail(error instanceof WebSocketError ? error : new WebSocketError('INTERNAL_ERROR', CloseCode.InternalError, 'internal error', { cause: error }));
     }
   }
 
-  /** The transport ended. Without a completed close handshake that is an abnormal closure (1006). */
+  /** The next event found in the input, or undefined when there is none. The record is reused. */
+  nextEvent(): ProtocolEvent | undefined {
+    const event = this.events.shift();
+    if (event !== undefined && event.kind !== ProtocolEventKind.Message && this.state !== ProtocolState.Closed) this.answer(event);
+    return event;
+  }
+
+  /** What `nextEvent()` would return next, without taking it (nor writing its answer). */
+  get nextEventKind(): ProtocolEventKind | undefined {
+    return this.events.peekKind();
+  }
+
+  /**
+   * Write what the core owes the peer for an event — a pong, the answer to its close, our close when it
+   * broke a rule — as the event is handed out: after whatever the application sent in answer to the
+   * events before it, so what we send keeps the order of what we received (an echo of a message is
+   * not overtaken by the pong of a ping that followed it, nor cut off by the close behind it; §5.5.1
+   * lets an endpoint finish sending its message before it answers a close).
+   */
+  private answer(event: ProtocolEvent): void {
+    switch (event.kind) {
+      case ProtocolEventKind.Ping:
+        // §5.5.2: a pong with the same payload, unless we have already sent a close.
+        if (this.state === ProtocolState.Open) this.writeFrame(Opcode.Pong, event.data);
+        break;
+      case ProtocolEventKind.Close:
+        // §5.5.1: echo the peer's code (an empty body when it sent none), unless our close went first.
+        if (this.state === ProtocolState.Open) this.writeFrame(Opcode.Close, encodeClosePayload(event.close!.code));
+        this.state = ProtocolState.Closed;
+        break;
+      case ProtocolEventKind.Error: {
+        // §7.1.7: fail the connection: our close carries the error's code (its Close event follows).
+        const error = event.error!;
+        if (this.state === ProtocolState.Open) this.writeFrame(Opcode.Close, encodeClosePayload(error.closeCode, truncateCloseReason(error.message)));
+        this.state = ProtocolState.Closed;
+        break;
+      }
+    }
+  }
+
+  /**
+   * The transport ended. Without a completed close handshake that is an abnormal closure (1006).
+   * Events not yet taken are dropped: the connection is gone, only its Close is left to report.
+   */
   transportClosed(): void {
     if (this.state === ProtocolState.Closed) return;
     this.state = ProtocolState.Closed;
-    this.handler.onClose({ code: CloseCode.Abnormal, reason: '', wasClean: false });
+    this.parser.stop();
+    this.events.clear();
+    this.events.push(ProtocolEventKind.Close, undefined, false, false, { code: CloseCode.Abnormal, reason: '', wasClean: false });
   }
 
   // FrameSink: called by the parser. Throwing a WebSocketError here fails the connection.
 
   onFrameStart(header: FrameHeader): void {
-    if (this.state === ProtocolState.Closed) throw STOP;
     this.frameOpcode = header.opcode;
     this.frameFin = header.fin;
     this.frameLength = header.payloadLength;
+    // RFC 7692 §6: RSV1 (the only bit the parser lets through, and only when negotiated) belongs on the
+    // first frame of a data message; on a control frame or a continuation it is a protocol error.
+    if (header.reservedBits !== 0 && (header.opcode >= Opcode.Close || header.opcode === Opcode.Continuation)) {
+      throw new WebSocketError('RESERVED_BITS', CloseCode.ProtocolError, `RSV1 on a ${header.opcode >= Opcode.Close ? 'control' : 'continuation'} frame`);
+    }
     if (header.opcode >= Opcode.Close) {
       this.controlPayload = EMPTY;
       this.controlLength = 0;
@@ -143,6 +191,8 @@ export class WebSocketProtocol implements FrameSink {
       }
       this.messageOpcode = header.opcode;
       this.messageFragments = 0;
+      this.messageCompressed = header.reservedBits !== 0;
+      this.validatingText = header.opcode === Opcode.Text && !this.messageCompressed;
     }
     // Limits are checked on the header, before any payload is buffered.
     if (++this.messageFragments > this.maxFragments) {
@@ -167,7 +217,7 @@ export class WebSocketProtocol implements FrameSink {
       return;
     }
     // Fail fast (§8.1): an invalid byte ends the connection now, not when the message is complete.
-    if (this.messageOpcode === Opcode.Text && !this.textValidator.push(data)) {
+    if (this.validatingText && !this.textValidator.push(data)) {
       throw new WebSocketError('INVALID_UTF8', CloseCode.InvalidPayload, 'text message is not valid UTF-8');
     }
     const expectedTotal = this.frameFin ? this.message.byteLength + this.frameLength : 0;
@@ -176,7 +226,7 @@ export class WebSocketProtocol implements FrameSink {
 
   onFrameEnd(): void {
     if (this.frameOpcode >= Opcode.Close) {
-      // The handler gets a buffer of its own: a whole payload was copied already, a split one is copied now.
+      // The event gets a buffer of its own: a whole payload was copied already, a split one is copied now.
       const payload = this.controlPayload === this.controlBuffer ? Buffer.from(this.controlPayload.subarray(0, this.controlLength)) : this.controlPayload;
       this.controlPayload = EMPTY;
       this.handleControlFrame(this.frameOpcode, payload);
@@ -184,20 +234,18 @@ export class WebSocketProtocol implements FrameSink {
     }
     if (!this.frameFin) return;
     const isBinary = this.messageOpcode === Opcode.Binary;
-    if (!isBinary && !this.textValidator.finish()) {
+    if (this.validatingText && !this.textValidator.finish()) {
       throw new WebSocketError('INVALID_UTF8', CloseCode.InvalidPayload, 'text message ends inside a UTF-8 character');
     }
     this.messageOpcode = Opcode.Continuation;
-    this.handler.onMessage(this.message.take(), isBinary);
+    this.events.push(ProtocolEventKind.Message, this.message.take(), isBinary, this.messageCompressed);
   }
 
   private handleControlFrame(opcode: number, payload: Buffer): void {
     if (opcode === Opcode.Ping) {
-      // §5.5.2: answer with a pong carrying the same payload, unless we have already sent a close.
-      if (this.state === ProtocolState.Open) this.writeFrame(Opcode.Pong, payload);
-      this.handler.onPing(payload);
+      this.events.push(ProtocolEventKind.Ping, payload); // answered when handed out (see answer())
     } else if (opcode === Opcode.Pong) {
-      this.handler.onPong(payload); // §5.5.3: an unsolicited pong is simply reported, never answered
+      this.events.push(ProtocolEventKind.Pong, payload); // §5.5.3: an unsolicited pong is simply reported, never answered
     } else {
       this.handleCloseFrame(payload);
     }
@@ -208,20 +256,21 @@ export class WebSocketProtocol implements FrameSink {
     if (isClosePayloadProblem(parsed)) {
       throw new WebSocketError('INVALID_CLOSE_PAYLOAD', parsed.closeCode, parsed.message);
     }
-    if (this.state === ProtocolState.Open) {
-      // §5.5.1: answer with a close, echoing the code (an empty body when the peer sent none).
-      this.writeFrame(Opcode.Close, encodeClosePayload(parsed.code));
-    }
-    this.state = ProtocolState.Closed;
-    this.handler.onClose({ code: parsed.code, reason: parsed.reason, wasClean: true });
+    // §7.1.1: the bytes behind a close frame are discarded, whatever they are. The answer is written
+    // when the event is handed out (see answer()).
+    this.parser.stop();
+    this.events.push(ProtocolEventKind.Close, undefined, false, false, { code: parsed.code, reason: parsed.reason, wasClean: true });
   }
 
   // ── Output ────────────────────────────────────────────────────────────────────────────────────
 
-  /** Send a whole message as one frame. Returns false (and sends nothing) once a close has been sent. */
-  send(data: Buffer, isBinary: boolean): boolean {
+  /**
+   * Send a whole message as one frame; `compressed` sets RSV1 (the payload is already deflated, RFC 7692
+   * §6). Returns false (and sends nothing) once a close has been sent.
+   */
+  send(data: Buffer, isBinary: boolean, compressed = false): boolean {
     if (this.state !== ProtocolState.Open) return false;
-    this.writeFrame(isBinary ? Opcode.Binary : Opcode.Text, data);
+    this.writeFrame((isBinary ? Opcode.Binary : Opcode.Text) | (compressed ? RSV1_FLAG : 0), data);
     return true;
   }
 
@@ -229,12 +278,14 @@ export class WebSocketProtocol implements FrameSink {
    * Send one message as several frames (§5.4): the first Text or Binary with FIN 0, then Continuations,
    * the last with FIN 1. All frames are written in one call, so no other message can come between them.
    */
-  sendFragments(parts: readonly Buffer[], isBinary: boolean): boolean {
+  sendFragments(parts: readonly Buffer[], isBinary: boolean, compressed = false): boolean {
     if (this.state !== ProtocolState.Open) return false;
     const last = parts.length - 1;
-    if (last < 0) return this.send(EMPTY, isBinary);
+    if (last < 0) return this.send(EMPTY, isBinary, compressed);
+    // RFC 7692 §6: RSV1 on the first frame only; the compressed payload runs on through the continuations.
+    const first = (isBinary ? Opcode.Binary : Opcode.Text) | (compressed ? RSV1_FLAG : 0);
     for (let index = 0; index <= last; index++) {
-      this.writeFrame(index === 0 ? (isBinary ? Opcode.Binary : Opcode.Text) : Opcode.Continuation, parts[index]!, index === last);
+      this.writeFrame(index === 0 ? first : Opcode.Continuation, parts[index]!, index === last);
     }
     return true;
   }
@@ -270,33 +321,34 @@ export class WebSocketProtocol implements FrameSink {
    */
   sendPrepared(frame: readonly Buffer[]): boolean {
     if (this.state !== ProtocolState.Open) return false;
-    for (const part of frame) this.handler.write(part);
+    for (const part of frame) this.output.write(part);
     return true;
   }
 
-  /** Fail the WebSocket connection (§7.1.7): send a close with the error's code, stop, report. */
+  /**
+   * Fail the WebSocket connection (§7.1.7): read nothing more, and report. The close frame with the
+   * error's code is written when the Error event is handed out (see answer()).
+   */
   private fail(error: WebSocketError): void {
-    // Bytes behind a close frame in the same chunk are discarded, whatever they are: the parser may
-    // reject their header before our onFrameStart can stop it, and that is no news for the handler.
-    if (error === STOP || this.state === ProtocolState.Closed) return;
-    const wasOpen = this.state === ProtocolState.Open;
-    this.state = ProtocolState.Closed;
-    if (wasOpen) this.writeFrame(Opcode.Close, encodeClosePayload(error.closeCode, truncateReason(error.message)));
-    this.handler.onError(error);
-    this.handler.onClose({ code: error.closeCode, reason: error.message, wasClean: false });
+    this.parser.stop();
+    this.events.push(ProtocolEventKind.Error, undefined, false, false, undefined, error);
+    this.events.push(ProtocolEventKind.Close, undefined, false, false, { code: error.closeCode, reason: error.message, wasClean: false });
+  }
+
+  /**
+   * Fail the connection for a reason found above the core — a compressed message that does not
+   * inflate, or inflates past the limit (§7.1.7). Events not yet taken are dropped: they came after
+   * the bad message. The Error and Close events follow, as for a violation found by the parser.
+   */
+  failConnection(error: WebSocketError): void {
+    if (this.state === ProtocolState.Closed) return;
+    this.events.clear();
+    this.fail(error);
   }
 
   private writeFrame(opcode: number, payload: Buffer, fin = true): void {
-    for (const part of encodeFrame(opcode, payload, fin, this.maskKeys)) this.handler.write(part);
+    for (const part of encodeFrame(opcode, payload, fin, this.maskKeys)) this.output.write(part);
   }
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** Thrown to stop the parser once the connection closed inside a callback; not an error of the peer. */
-const STOP = new WebSocketError('INVALID_FRAME', CloseCode.Normal, 'stopped');
-
-/** A close reason must fit 123 bytes; error messages are ASCII, so cutting by characters is safe. */
-function truncateReason(message: string): string {
-  return message.length <= MAX_CLOSE_REASON_BYTES ? message : message.slice(0, MAX_CLOSE_REASON_BYTES);
-}

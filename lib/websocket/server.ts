@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { CloseCode } from './close-codes.ts';
 import { WebSocketConnection, type ConnectionOptions } from './connection.ts';
 import { acceptResponse, checkUpgradeRequest, headerValue, refusalResponse, type HeaderMap } from './handshake.ts';
+import { negotiateAsServer } from './permessage-deflate/handshake.ts';
 import { tapSocket, type WireListener } from './wire-tap.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 
@@ -72,12 +73,18 @@ export function acceptWebSocket(request: UpgradeRequest, socket: Duplex, head: B
     refuseUpgrade(socket, 403, 'origin not allowed');
     return undefined;
   }
+  // RFC 7692: permessage-deflate, when enabled (`perMessageDeflate`) and acceptably offered.
+  const deflate = negotiateAsServer(request.headers['sec-websocket-extensions'], options.perMessageDeflate);
+  if (!deflate.ok) {
+    refuseUpgrade(socket, 400, deflate.reason);
+    return undefined;
+  }
   let protocol = options.selectProtocol?.(check.offeredProtocols, request);
   if (protocol !== undefined && !check.offeredProtocols.includes(protocol)) protocol = undefined;
   const traceListener = options.trace?.(request);
   if (traceListener !== undefined) traceUpgrade(socket, request, head, traceListener);
-  socket.write(acceptResponse(check.key, protocol));
-  return new WebSocketConnection(socket, 'server', { ...options, protocol, head });
+  socket.write(acceptResponse(check.key, protocol, deflate.responseHeader));
+  return new WebSocketConnection(socket, 'server', { ...options, protocol, head, extensions: deflate.responseHeader, deflate: deflate.agreement });
 }
 
 /** Start tracing an accepted upgrade: the request as the HTTP server read it, then the socket both ways. */

@@ -98,8 +98,3 @@ function incompleteTailStart(data: Buffer, start: number, end: number): number {
   }
   return end; // no lead byte in reach: let the native check judge (it will reject stray continuations)
 }
-
-/** Whole-buffer check, for close reasons and other payloads that arrive complete. */
-export function isValidUtf8(data: Buffer): boolean {
-  return isUtf8(data);
-}

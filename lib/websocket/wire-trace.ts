@@ -79,7 +79,8 @@ export class WireDecoder implements FrameSink {
     private readonly options: WireDecoderOptions,
     private readonly onEvent: (event: WireEvent) => void,
   ) {
-    this.parser = new FrameParser(this, { expectMasked: options.masked });
+    // RSV1 may be permessage-deflate's (RFC 7692): shown like the other bits, not treated as a broken stream.
+    this.parser = new FrameParser(this, { expectMasked: options.masked, allowRsv1: true });
     this.shown = options.payloadBytesShown ?? 16;
     this.head = options.httpHead ? [] : undefined;
   }

@@ -29,6 +29,13 @@ export interface Day19Options {
   pages?: boolean;
   /** Share rooms and the view count with other processes (the caller owns and closes it). Default: this process alone. */
   sharing?: Day19Sharing;
+  /**
+   * Accept permessage-deflate on the room sockets (default off: a tweet is at most 128 characters,
+   * ~200 bytes of JSON, so compression saves little and costs zlib memory per member). When on, every
+   * tweet is compressed (threshold 0) and the server keeps no context between messages, so a tweet is
+   * compressed once and the same frame goes to every member (PreparedMessage.compressedFrame).
+   */
+  perMessageDeflate?: boolean;
 }
 
 export interface Day19 {
@@ -51,6 +58,7 @@ export function registerDay19(router: Router, options: Day19Options = {}): Day19
   const acceptOptions = {
     maxMessageBytes: MAX_INCOMING_MESSAGE_BYTES,
     maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+    perMessageDeflate: options.perMessageDeflate ? { serverNoContextTakeover: true, threshold: 0 } : undefined,
     // No heartbeat: the validator fails on any frame it did not ask for, pings included.
   };
   const refuseWhileClosing = (): RouteResponse | undefined => (closing ? text('server shutting down\n', 503) : undefined);

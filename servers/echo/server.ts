@@ -4,22 +4,42 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocketConnection, type WebSocketServerOptions } from '../../lib/websocket/index.ts';
+import type { HttpStack } from '../../lib/http/listen.ts';
+import { Router } from '../../lib/http/router.ts';
+import { createHttpServer } from '../../lib/http/server.ts';
 import type { TlsCredentials } from '../../lib/http/tls.ts';
+import { WebSocketServer, type WebSocketConnection, type WebSocketServerOptions } from '../../lib/websocket/index.ts';
 
 export function echo(connection: WebSocketConnection): void {
   connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary }));
 }
 
-export interface EchoServer {
+/** A running echo server on either stack. */
+export interface RunningEcho {
   port: number;
-  server: Server;
   websockets: WebSocketServer;
   close(): Promise<void>;
 }
 
-/** Start an echo server on node:http (node:https, for wss://, when given `tls`). */
-export async function startEchoServer(options: { port?: number; host?: string; tls?: TlsCredentials } & WebSocketServerOptions = {}): Promise<EchoServer> {
+/** On node:http the server itself is exposed too (tests watch its 'upgrade' event). */
+export interface EchoServer extends RunningEcho {
+  server: Server;
+}
+
+export interface EchoServerOptions extends WebSocketServerOptions {
+  port?: number;
+  host?: string;
+  /** Serve wss:// (node:https, or our server over node:tls) with this certificate and key. */
+  tls?: TlsCredentials;
+  /** 'node' (the default here, for tests that watch node:http's 'upgrade' event) or 'raw', our own HTTP/1.1 server. */
+  stack?: HttpStack;
+}
+
+/** Start an echo server on node:http or on our raw HTTP server. */
+export async function startEchoServer(options?: EchoServerOptions & { stack?: 'node' }): Promise<EchoServer>;
+export async function startEchoServer(options: EchoServerOptions): Promise<RunningEcho>;
+export async function startEchoServer(options: EchoServerOptions = {}): Promise<RunningEcho | EchoServer> {
+  if (options.stack === 'raw') return startOnRawHttp(options);
   const websockets = new WebSocketServer(options);
   const answerPlainHttp = (_request: IncomingMessage, response: ServerResponse): void => {
     response.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
@@ -44,6 +64,22 @@ export async function startEchoServer(options: { port?: number; host?: string; t
     async close() {
       server.close();
       await websockets.closeAll();
+    },
+  };
+}
+
+/** Every path is a WebSocket route; a plain GET gets the router's 426 Upgrade Required. */
+async function startOnRawHttp(options: EchoServerOptions): Promise<RunningEcho> {
+  const router = new Router({ webSocket: options }).ws('/*path', echo);
+  const server = createHttpServer({ router, tls: options.tls });
+  const address = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  return {
+    port: address.port,
+    websockets: router.webSockets,
+    async close() {
+      const closing = server.close();
+      await router.webSockets.closeAll();
+      await closing;
     },
   };
 }

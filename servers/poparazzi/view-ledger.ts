@@ -92,7 +92,7 @@ export class ViewLedger {
     return this.#views.entries();
   }
 
-  /** Start from saved totals (windows are not saved: see the README, Poparazzi section). */
+  /** Start from saved totals (windows are not saved: see docs/challenges/poparazzi.md, "Persistence"). */
   load(counts: Iterable<[string, number]>): void {
     for (const [postId, views] of counts) this.#views.set(postId, views);
   }

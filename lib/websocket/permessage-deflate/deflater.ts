@@ -1,0 +1,173 @@
+// Compressing messages to send: RFC 7692 §7.2.1. One MessageDeflater per connection, for what we send.
+// Each message is deflated raw and sync-flushed, which ends the output on a byte boundary with the
+// empty stored block `00 00 ff ff`; that tail is stripped (the receiver puts it back). With context
+// takeover the zlib state (the LZ77 window) carries over to the next message, so repeated JSON keys
+// compress to a few bytes; without it the state is reset.
+//
+// Asynchronous, like the inflater and for the same reason (see inflater.ts): a stateful zlib object is
+// a stream. Calls are queued and complete in call order, one message per limiter slot.
+//
+// Memory: the zlib object (≈ 256 KiB at window 15, memLevel 8) exists only from the first message on;
+// without context takeover it is freed whenever the queue runs dry, so an idle connection holds none.
+
+import zlib from 'node:zlib';
+import { CloseCode } from '../close-codes.ts';
+import { WebSocketError } from '../errors.ts';
+import { DEFLATE_TAIL, compressorWindowBits } from './constants.ts';
+import { sharedZlibLimiter, type ZlibLimiter } from './zlib-limiter.ts';
+
+export interface DeflaterSettings {
+  /** The negotiated window for what we send, 8–15 (8 is compressed with zlib's 9: constants.ts). */
+  windowBits: number;
+  /** Reset the compressor after every message (we agreed not to take context over). */
+  noContextTakeover: boolean;
+  /** zlib level 0–9. */
+  level: number;
+  /** zlib memLevel 1–9. */
+  memLevel: number;
+}
+
+export type DeflateResult = { ok: true; payload: Buffer } | { ok: false; error: WebSocketError };
+
+interface DeflateJob {
+  message: Buffer;
+  resolve: (result: DeflateResult) => void;
+}
+
+const SYNC_FLUSH = zlib.constants.Z_SYNC_FLUSH;
+const EMPTY_MESSAGE_PAYLOAD = Buffer.from([0x00]);
+
+export class MessageDeflater {
+  private stream: zlib.DeflateRaw | undefined;
+  private readonly queue: DeflateJob[] = [];
+  private current: DeflateJob | undefined;
+  private output: Buffer[] = [];
+  private outputBytes = 0;
+  private busy = false;
+  private giveBackSlot: (() => void) | undefined;
+  private failure: WebSocketError | undefined;
+
+  constructor(
+    private readonly settings: DeflaterSettings,
+    private readonly limiter: ZlibLimiter = sharedZlibLimiter(),
+  ) {}
+
+  /** Messages waiting or being compressed. */
+  get pending(): number {
+    return this.queue.length + (this.current === undefined ? 0 : 1);
+  }
+
+  get holdsZlib(): boolean {
+    return this.stream !== undefined;
+  }
+
+  get error(): WebSocketError | undefined {
+    return this.failure;
+  }
+
+  /**
+   * Compress one whole message. Resolves with the payload to send with RSV1 set (tail stripped), in call
+   * order. Never rejects. The message is kept by reference until compressed: do not overwrite it.
+   */
+  deflate(message: Buffer): Promise<DeflateResult> {
+    if (this.failure !== undefined) return Promise.resolve({ ok: false, error: this.failure });
+    return new Promise((resolve) => {
+      this.queue.push({ message, resolve });
+      this.schedule();
+    });
+  }
+
+  /** Free the zlib state now. Pending calls resolve with COMPRESSION_RELEASED; later ones too. */
+  release(): void {
+    this.fail(new WebSocketError('COMPRESSION_RELEASED', CloseCode.GoingAway, 'the compressor was released'));
+  }
+
+  private schedule(): void {
+    if (this.busy || this.queue.length === 0 || this.failure !== undefined) return;
+    this.busy = true;
+    this.limiter.run((done) => this.runJob(done));
+  }
+
+  private runJob(done: () => void): void {
+    if (this.failure !== undefined) return done(); // released while waiting for a slot
+    this.giveBackSlot = done;
+    const job = this.queue.shift()!;
+    this.current = job;
+    const stream = (this.stream ??= this.createStream());
+    // The stream was made with flush: Z_SYNC_FLUSH, so this one write is the whole job: one trip to the
+    // threadpool per message instead of a write and a separate flush.
+    stream.write(job.message, () => this.jobDone(stream));
+  }
+
+  private jobDone(stream: zlib.DeflateRaw): void {
+    if (this.failure !== undefined || stream !== this.stream) return; // abandoned: already settled by fail()
+    const job = this.current!;
+    this.current = undefined;
+    const flushed = this.output.length === 1 ? this.output[0] : Buffer.concat(this.output, this.outputBytes);
+    this.output = [];
+    this.outputBytes = 0;
+    if (flushed.length === 0) {
+      // zlib writes nothing for a flush with no new input since the last one (an empty message after a
+      // message, with context takeover): send a single 0x00 byte, an empty non-final block once the receiver appends the tail (RFC 7692 §7.2.3).
+      this.finishJob(job, EMPTY_MESSAGE_PAYLOAD, stream);
+      return;
+    }
+    if (flushed.length < DEFLATE_TAIL.length || !flushed.subarray(flushed.length - DEFLATE_TAIL.length).equals(DEFLATE_TAIL)) {
+      this.fail(new WebSocketError('COMPRESSION_FAILED', CloseCode.InternalError, 'zlib output did not end with a sync flush'));
+      job.resolve({ ok: false, error: this.failure! });
+      return;
+    }
+    this.finishJob(job, flushed.subarray(0, flushed.length - DEFLATE_TAIL.length), stream);
+  }
+
+  private finishJob(job: DeflateJob, payload: Buffer, stream: zlib.DeflateRaw): void {
+    if (this.settings.noContextTakeover) {
+      if (this.queue.length === 0) this.dropStream(); // idle: hold no zlib state at all
+      else stream.reset();
+    }
+    this.busy = false;
+    const done = this.giveBackSlot!;
+    this.giveBackSlot = undefined;
+    done();
+    job.resolve({ ok: true, payload });
+    this.schedule();
+  }
+
+  private createStream(): zlib.DeflateRaw {
+    const stream = zlib.createDeflateRaw({
+      windowBits: compressorWindowBits(this.settings.windowBits),
+      level: this.settings.level,
+      memLevel: this.settings.memLevel,
+      flush: SYNC_FLUSH,
+    });
+    stream.on('data', (chunk: Buffer) => {
+      this.output.push(chunk);
+      this.outputBytes += chunk.length;
+    });
+    stream.on('error', (error: Error) => {
+      this.fail(new WebSocketError('COMPRESSION_FAILED', CloseCode.InternalError, `zlib failed to compress: ${error.message}`));
+    });
+    return stream;
+  }
+
+  private dropStream(): void {
+    const stream = this.stream;
+    this.stream = undefined;
+    stream?.close();
+  }
+
+  private fail(error: WebSocketError): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    this.dropStream();
+    const jobs = this.current === undefined ? this.queue.splice(0) : [this.current, ...this.queue.splice(0)];
+    this.current = undefined;
+    this.output = [];
+    this.outputBytes = 0;
+    this.busy = false;
+    const done = this.giveBackSlot;
+    this.giveBackSlot = undefined;
+    done?.();
+    for (const job of jobs) job.resolve({ ok: false, error });
+  }
+}

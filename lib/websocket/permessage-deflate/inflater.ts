@@ -1,0 +1,243 @@
+// Decompressing received messages: RFC 7692 §7.2.2. One MessageInflater per connection, for what the
+// peer sends. Payload pieces go in as frames arrive; at the end of a message the stripped tail
+// `00 00 ff ff` is put back, so zlib can output every byte of the message.
+//
+// Bounded: the DECOMPRESSED size counts against maxMessageBytes as zlib produces it, one output chunk
+// (16 KiB) at a time. A small frame that would inflate to gigabytes is stopped at the limit with 1009,
+// having allocated the limit plus one chunk. Output is handed over as produced, so the caller can
+// validate UTF-8 on the way and fail fast (throw a WebSocketError from `onData`).
+//
+// Sync or async zlib: Node's only public zlib object that keeps state between calls (which context
+// takeover needs) is the stream (zlib.createInflateRaw), and streams run on the libuv threadpool, so
+// this is asynchronous. The one-shot sync calls (inflateRawSync) would need a fresh zlib context per
+// message, cannot resume across fragments, and hold the event loop for a whole bomb. Work is queued
+// through the process-wide limiter (zlib-limiter.ts), in call order, so messages come out in order.
+//
+// Memory: the zlib object is created on the first piece, not with the connection (an idle connection
+// holds none), and without context takeover it is freed after each message (nothing kept between).
+
+import zlib from 'node:zlib';
+import { CloseCode } from '../close-codes.ts';
+import { WebSocketError } from '../errors.ts';
+import { DEFLATE_TAIL } from './constants.ts';
+import { sharedZlibLimiter, type ZlibLimiter } from './zlib-limiter.ts';
+
+export interface InflaterSettings {
+  /** The window the peer compresses with (negotiated, 8–15). */
+  windowBits: number;
+  /** The peer resets its compressor after each message, so we may reset (and free) ours too. */
+  noContextTakeover: boolean;
+  /** Largest decompressed message; one more byte fails it with MESSAGE_TOO_BIG / 1009. */
+  maxMessageBytes: number;
+}
+
+export type InflateResult = { ok: true; byteLength: number } | { ok: false; error: WebSocketError };
+
+/** Receives the decompressed bytes of the current message, in order. Throw a WebSocketError to fail it. */
+export type InflateOutput = (chunk: Buffer) => void;
+
+interface EndOfMessage {
+  resolve: (result: InflateResult) => void;
+  /** No payload byte came for this message: it is empty, and zlib must not see a lone tail. */
+  empty: boolean;
+}
+
+/** Batches up to this size are copied into one buffer: a copy is cheaper than a threadpool round trip. */
+const JOIN_BELOW_BYTES = 16 * 1024;
+
+function isPiece(item: Buffer | EndOfMessage): item is Buffer {
+  return item instanceof Uint8Array;
+}
+
+export class MessageInflater {
+  private stream: zlib.InflateRaw | undefined;
+  /** Work not yet given to zlib: payload pieces and end-of-message marks, in call order. */
+  private readonly queue: (Buffer | EndOfMessage)[] = [];
+  private queuedBytes = 0;
+  /** Compressed bytes written since the last end(): 0 at end() means an empty message. */
+  private bytesSinceEnd = 0;
+  /** A batch is with zlib (or waiting for a limiter slot). */
+  private busy = false;
+  private giveBackSlot: (() => void) | undefined;
+  private endInFlight: EndOfMessage | undefined;
+  private messageBytes = 0;
+  private failure: WebSocketError | undefined;
+
+  constructor(
+    private readonly settings: InflaterSettings,
+    private readonly onData: InflateOutput,
+    private readonly limiter: ZlibLimiter = sharedZlibLimiter(),
+  ) {}
+
+  /** Compressed bytes received but not yet inflated: pause reading the socket while this grows (backpressure). */
+  get pendingBytes(): number {
+    return this.queuedBytes;
+  }
+
+  /** True while zlib has work from this inflater in hand or queued. */
+  get idle(): boolean {
+    return !this.busy && this.queue.length === 0;
+  }
+
+  /** Does this inflater hold a zlib object right now? (Memory accounting and tests.) */
+  get holdsZlib(): boolean {
+    return this.stream !== undefined;
+  }
+
+  /** Once failed or released, every later call answers with this error. */
+  get error(): WebSocketError | undefined {
+    return this.failure;
+  }
+
+  /**
+   * A piece of the current message's compressed payload (any frame, any split). Kept by reference until
+   * zlib takes it: pass a copy if the bytes may be overwritten meanwhile.
+   */
+  write(piece: Buffer): void {
+    if (this.failure !== undefined || piece.length === 0) return;
+    this.queue.push(piece);
+    this.queuedBytes += piece.length;
+    this.bytesSinceEnd += piece.length;
+    this.schedule();
+  }
+
+  /** The current message's last piece was written. Resolves once all its output went to `onData`. Never rejects. */
+  end(): Promise<InflateResult> {
+    if (this.failure !== undefined) return Promise.resolve({ ok: false, error: this.failure });
+    const empty = this.bytesSinceEnd === 0;
+    this.bytesSinceEnd = 0;
+    // An empty payload with RSV1 set: an empty message. Appending the tail alone would leave zlib inside
+    // a stored block, reading the next message as raw bytes, so zlib never sees it.
+    if (empty && this.idle) return Promise.resolve({ ok: true, byteLength: 0 });
+    return new Promise((resolve) => {
+      this.queue.push({ resolve, empty });
+      this.schedule();
+    });
+  }
+
+  /** Free the zlib state now. Pending `end()` calls resolve with COMPRESSION_RELEASED; later calls are ignored. */
+  release(): void {
+    this.fail(new WebSocketError('COMPRESSION_RELEASED', CloseCode.GoingAway, 'the decompressor was released'));
+  }
+
+  private schedule(): void {
+    if (this.busy || this.queue.length === 0 || this.failure !== undefined) return;
+    this.busy = true;
+    this.limiter.run((done) => this.runBatch(done));
+  }
+
+  /**
+   * Give zlib every queued piece up to the next end of message, the tail after it. The callback of the
+   * last write means all of it is inflated: zlib's inflate always outputs all it can, so no flush is
+   * needed. A small batch (the usual message) is joined into one write: one trip to the threadpool.
+   */
+  private runBatch(done: () => void): void {
+    if (this.failure !== undefined) return done(); // released while waiting for a slot
+    while (this.queue.length > 0 && !isPiece(this.queue[0]) && this.queue[0].empty) {
+      (this.queue.shift() as EndOfMessage).resolve({ ok: true, byteLength: 0 });
+    }
+    if (this.queue.length === 0) {
+      this.busy = false;
+      return done();
+    }
+    this.giveBackSlot = done;
+    const stream = (this.stream ??= this.createStream());
+    const pieces: Buffer[] = [];
+    let batchBytes = 0;
+    let end: EndOfMessage | undefined;
+    while (this.queue.length > 0) {
+      const item = this.queue.shift()!;
+      if (isPiece(item)) {
+        pieces.push(item);
+        batchBytes += item.length;
+      } else {
+        end = item;
+        if (!end.empty) {
+          pieces.push(DEFLATE_TAIL);
+          batchBytes += DEFLATE_TAIL.length;
+        }
+        break;
+      }
+    }
+    this.queuedBytes -= batchBytes - (end === undefined || end.empty ? 0 : DEFLATE_TAIL.length);
+    this.endInFlight = end;
+    const onWritten = () => this.batchDone(stream);
+    if (pieces.length > 1 && batchBytes <= JOIN_BELOW_BYTES) {
+      stream.write(Buffer.concat(pieces, batchBytes), onWritten);
+      return;
+    }
+    for (let index = 0; index < pieces.length - 1; index++) stream.write(pieces[index]);
+    stream.write(pieces[pieces.length - 1], onWritten);
+  }
+
+  private batchDone(stream: zlib.InflateRaw): void {
+    if (this.failure !== undefined || stream !== this.stream) return; // abandoned: already settled by fail()
+    const end = this.endInFlight;
+    this.endInFlight = undefined;
+    if (end !== undefined) {
+      const byteLength = this.messageBytes;
+      this.messageBytes = 0;
+      // A peer may end a message with a final block (BFINAL=1, one of the examples of RFC 7692 §7.2.3): zlib's stream then
+      // ends and takes no more input, so the next message needs a fresh one (losing the context is what
+      // the peer chose: it can no longer refer back past a final block).
+      if (this.settings.noContextTakeover || stream.readableEnded) this.dropStream();
+      end.resolve({ ok: true, byteLength });
+    }
+    this.busy = false;
+    const done = this.giveBackSlot!;
+    this.giveBackSlot = undefined;
+    done();
+    this.schedule();
+  }
+
+  private createStream(): zlib.InflateRaw {
+    const stream = zlib.createInflateRaw({ windowBits: this.settings.windowBits });
+    stream.on('data', (chunk: Buffer) => this.output(chunk));
+    stream.on('error', (error: Error) => this.fail(corruptStream(error)));
+    return stream;
+  }
+
+  private output(chunk: Buffer): void {
+    if (this.failure !== undefined) return;
+    this.messageBytes += chunk.length;
+    if (this.messageBytes > this.settings.maxMessageBytes) {
+      this.fail(new WebSocketError('MESSAGE_TOO_BIG', CloseCode.MessageTooBig, `decompressed message exceeds ${this.settings.maxMessageBytes} bytes`));
+      return;
+    }
+    try {
+      this.onData(chunk);
+    } catch (error) {
+      this.fail(error instanceof WebSocketError ? error : new WebSocketError('COMPRESSION_FAILED', CloseCode.InternalError, `decompressed data was refused: ${String(error)}`));
+    }
+  }
+
+  private dropStream(): void {
+    const stream = this.stream;
+    this.stream = undefined;
+    stream?.close(); // its 'error' listener stays: a late zlib error on a closed stream is ignored, never thrown
+  }
+
+  /** Settle everything pending with `error`, free zlib and the limiter slot, and refuse all further work. */
+  private fail(error: WebSocketError): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    this.dropStream();
+    const ends: EndOfMessage[] = [];
+    if (this.endInFlight !== undefined) ends.push(this.endInFlight);
+    for (const item of this.queue) if (!isPiece(item)) ends.push(item);
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.endInFlight = undefined;
+    this.busy = false;
+    const done = this.giveBackSlot;
+    this.giveBackSlot = undefined;
+    done?.();
+    for (const end of ends) end.resolve({ ok: false, error });
+  }
+}
+
+function corruptStream(error: Error): WebSocketError {
+  // RFC 7692 §8.1 leaves the status to the receiver; a payload that does not decompress is data that is
+  // not consistent with the message type, 1007 (RFC 6455 §7.4.1), as ws answers too.
+  return new WebSocketError('INVALID_COMPRESSED_DATA', CloseCode.InvalidPayload, `compressed message does not inflate: ${error.message}`);
+}
