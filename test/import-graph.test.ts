@@ -60,20 +60,28 @@ function findCycle(graph: Map<string, Set<string>>): string | undefined {
 
 const LIB = sourceFiles('lib');
 
+/**
+ * The folder a file belongs to, two levels deep at most ("lib/websocket", "servers/cch19", "servers"): a deeper
+ * folder such as lib/websocket/permessage-deflate/ is a part of its parent's idea, not a neighbour of it.
+ */
+function folderOf(file: string): string {
+  return dirname(file).split('/').slice(0, 2).join('/');
+}
+
 test('no file of lib/ imports itself back through other files', () => {
   const graph = new Map(LIB.map((file) => [file, new Set(localImports(file))]));
   assert.equal(findCycle(graph), undefined);
 });
 
-test('folders depend on each other one way, in lib/, servers/ and clients/ (http → websocket is fine only if websocket never needs http)', {
-  todo: 'lib/websocket/handshake.ts still imports lib/http/characters.ts: the tables move to lib/http-common/ once ws-core is merged',
-}, () => {
+test('folders depend on each other one way, in lib/, servers/ and clients/ (http → websocket is fine only if websocket never needs http)', () => {
   const graph = new Map<string, Set<string>>();
   for (const file of [...LIB, ...sourceFiles('servers'), ...sourceFiles('clients')]) {
     for (const imported of localImports(file)) {
-      if (dirname(imported) === dirname(file)) continue;
-      if (!graph.has(dirname(file))) graph.set(dirname(file), new Set());
-      graph.get(dirname(file))!.add(dirname(imported));
+      const from = folderOf(file);
+      const to = folderOf(imported);
+      if (from === to) continue;
+      if (!graph.has(from)) graph.set(from, new Set());
+      graph.get(from)!.add(to);
     }
   }
   assert.equal(findCycle(graph), undefined);

@@ -5,6 +5,7 @@ import { FIELD_VALUE_CHARACTER, HEX_VALUE, TARGET_CHARACTER, TOKEN_CHARACTER } f
 import { DEFAULT_LIMITS, type HttpLimits } from './limits.ts';
 import { joinFieldValues, listMembers } from '../http-common/fields.ts';
 import { MessageAssembler } from '../websocket/message-assembler.ts';
+import { webSocketUpgradeProblem } from '../websocket/handshake.ts';
 
 export interface ParsedRequest {
   method: string;
@@ -495,8 +496,8 @@ export class RequestParser {
     const connectionOptions = connection === undefined ? [] : connection.length === 10 && connection.toLowerCase() === 'keep-alive'
       ? KEEP_ALIVE_ONLY : listMembers(connection.toLowerCase());
     this.#keepAlive = connectionOptions.includes('close') ? false : http11 || connectionOptions.includes('keep-alive');
-    const upgradeTo = headers['upgrade'];
-    this.#upgrade = upgradeTo !== undefined && connectionOptions.includes('upgrade') && listMembers(upgradeTo.toLowerCase()).includes('websocket');
+    // Hot path: the WebSocket rule is asked only of the rare request that carries an Upgrade header at all.
+    this.#upgrade = headers['upgrade'] !== undefined && webSocketUpgradeProblem(headers) === undefined;
 
     const transferEncoding = headers['transfer-encoding'];
     const contentLength = headers['content-length'];
