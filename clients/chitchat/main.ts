@@ -3,7 +3,7 @@
 // Exit code 0 when the solve endpoint accepted the secret, 1 when it did not, 2 for bad usage.
 
 import { interruptedExitCode, numberFlag, onShutdown, parseFlags, printable, refuseFlags, urlFlag, usageError, wholeNumberFlag, type Program } from '../../lib/cli.ts';
-import { DEFAULT_ROUNDS, startChitchatStandin, type ChitchatStandin } from '../../servers/chitchat-standin/standin.ts';
+import { DEFAULT_ROUNDS, startChitchatStandin, type ChitchatStandin } from './in-process-standin.ts';
 import { solveChitchat } from './solver.ts';
 
 const HACKATTIC = 'https://hackattic.com';

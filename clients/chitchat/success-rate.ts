@@ -1,7 +1,7 @@
 // How often the solver wins against a jittery stand-in: many seeded conversations at once, one
 // attempt each, against one stand-in. Used by success-rate-main.ts and by the tests.
 
-import { startChitchatStandin } from '../../servers/chitchat-standin/standin.ts';
+import { startChitchatStandin } from './in-process-standin.ts';
 import { solveChitchat } from './solver.ts';
 
 export interface SuccessRateOptions {

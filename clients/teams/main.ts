@@ -3,7 +3,7 @@
 // Exit code: 0 after goodbye (and a clean verdict from an in-process stand-in), 1 otherwise, 2 on bad usage.
 
 import { interruptedExitCode, numberFlag, onShutdownSignal, parseFlags, positiveNumberFlag, refuseFlags, urlFlag, usageError, type Program, type ShutdownSignal } from '../../lib/cli.ts';
-import { startTeamsStandin, formatSummary, type TeamsStandin } from '../../servers/teams-standin/standin.ts';
+import { formatSummary, startTeamsStandin, type TeamsStandin } from './in-process-standin.ts';
 import type { LogLevel } from './manager.ts';
 import { runTeamManager, type Logger } from './runtime.ts';
 

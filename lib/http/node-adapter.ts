@@ -4,8 +4,10 @@ import * as http from 'node:http';
 import { joinRawHeaders, type Router, type RouteResponse } from './router.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './limits.ts';
 import { errorResponse } from './responses.ts';
-import { isFinalStatus } from './serialize.ts';
+import { isFinalStatus, isFramingHeader, statusForbidsContent } from '../http-common/response-head.ts';
 import { requestPathAndQuery } from './target.ts';
+import { isThenable } from './thenable.ts';
+import { logFailure } from './log-failure.ts';
 import { MessageAssembler } from '../websocket/message-assembler.ts';
 
 export interface NodeAdapterOptions {
@@ -14,10 +16,6 @@ export interface NodeAdapterOptions {
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
-
-function isThenable(value: unknown): value is PromiseLike<RouteResponse> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-}
 
 /**
  * Write the whole response: one writeHead with every header in one object (the fast path of node:http,
@@ -29,22 +27,21 @@ function send(request: http.IncomingMessage, response: http.ServerResponse, rout
   const status = routeResponse.status ?? 200;
   if (!isFinalStatus(status)) {
     // node:http would send 100 as if final and throw on 1000; answer 500 as the raw server does.
-    console.error(`[http] ${request.method} ${request.url} failed: handler answered with status ${status}, not 200–599`);
+    logFailure('http', `${request.method} ${request.url}`, `handler answered with status ${status}, not 200–599`);
     return send(request, response, errorResponse(500), close);
   }
   const headers: Record<string, string | number> = {};
   for (const name in routeResponse.headers) {
     // The framing is ours (as on the raw server): a handler's own copies are dropped.
-    const lower = name.toLowerCase();
-    if (lower !== 'content-length' && lower !== 'transfer-encoding' && lower !== 'connection') headers[name] = routeResponse.headers[name]!;
+    if (!isFramingHeader(name)) headers[name] = routeResponse.headers[name]!;
   }
-  if (status >= 200 && status !== 204 && status !== 304) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  if (!statusForbidsContent(status)) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   if (close) headers['connection'] = 'close';
   try {
     response.writeHead(status, headers);
   } catch (error) {
     // node:http refuses header values with CR/LF; answer 500 like the raw server does.
-    console.error(`[http] ${request.method} ${request.url} failed: ${(error as Error).message}`);
+    logFailure('http', `${request.method} ${request.url}`, error);
     return send(request, response, errorResponse(500), close);
   }
   // node:http itself drops the body of a HEAD response and keeps Content-Length.

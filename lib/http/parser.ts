@@ -1,9 +1,11 @@
 // Incremental HTTP/1.1 request parser: bytes in (split anywhere), complete requests out, or one error with its status.
 // RFC 9112 §2–§3 (request line), §5 (fields), §6 (message body length, smuggling defences), §7.1 (chunked coding).
 // Hot path: a state machine over byte-class tables with tight inner loops; tokens are sliced, never regex-matched.
-import { FIELD_VALUE_CHARACTER, HEX_VALUE, TARGET_CHARACTER, TOKEN_CHARACTER } from './characters.ts';
+import { FIELD_VALUE_CHARACTER, HEX_VALUE, TARGET_CHARACTER, TOKEN_CHARACTER } from '../http-common/characters.ts';
 import { DEFAULT_LIMITS, type HttpLimits } from './limits.ts';
+import { joinFieldValues, listMembers } from '../http-common/fields.ts';
 import { MessageAssembler } from '../websocket/message-assembler.ts';
+import { webSocketUpgradeProblem } from '../websocket/handshake.ts';
 
 export interface ParsedRequest {
   method: string;
@@ -32,33 +34,39 @@ const TAB = 0x09;
 const COLON = 0x3a;
 const SEMICOLON = 0x3b;
 
-// Parser states. Numbers rather than strings: the switch in feed() runs once per token.
-// Typed as plain `number` so TypeScript does not narrow the state inside a case and reject the transitions.
-const LINE_START: number = 0;
-const LEADING_LF: number = 1;
-const METHOD: number = 2;
-const TARGET: number = 3;
-const VERSION: number = 4;
-const LINE_LF: number = 5;
-const FIELD_START: number = 6;
-const FIELD_NAME: number = 7;
-const FIELD_VALUE_START: number = 8;
-const FIELD_VALUE: number = 9;
-const FIELD_LF: number = 10;
-const FIELDS_END_LF: number = 11;
-const BODY_FIXED: number = 12;
-const CHUNK_SIZE_START: number = 13;
-const CHUNK_SIZE: number = 14;
-const CHUNK_SIZE_WHITESPACE: number = 15;
-const CHUNK_EXTENSION: number = 16;
-const CHUNK_SIZE_LF: number = 17;
-const CHUNK_DATA: number = 18;
-const CHUNK_DATA_CR: number = 19;
-const CHUNK_DATA_LF: number = 20;
+/**
+ * Where the parser stands in the request grammar. At run time a small integer (the switch in feed() runs once
+ * per token, and V8 keeps these as small integers); the brand gives it a name and keeps other numbers out.
+ * A brand rather than a union of literals, so TypeScript does not narrow the state inside a case and reject
+ * the transitions that feed() and #startBody() make.
+ */
+type ParserState = number & { readonly __brand: 'ParserState' };
+
+const LINE_START = 0 as ParserState;
+const LEADING_LF = 1 as ParserState;
+const METHOD = 2 as ParserState;
+const TARGET = 3 as ParserState;
+const VERSION = 4 as ParserState;
+const LINE_LF = 5 as ParserState;
+const FIELD_START = 6 as ParserState;
+const FIELD_NAME = 7 as ParserState;
+const FIELD_VALUE_START = 8 as ParserState;
+const FIELD_VALUE = 9 as ParserState;
+const FIELD_LF = 10 as ParserState;
+const FIELDS_END_LF = 11 as ParserState;
+const BODY_FIXED = 12 as ParserState;
+const CHUNK_SIZE_START = 13 as ParserState;
+const CHUNK_SIZE = 14 as ParserState;
+const CHUNK_SIZE_WHITESPACE = 15 as ParserState;
+const CHUNK_EXTENSION = 16 as ParserState;
+const CHUNK_SIZE_LF = 17 as ParserState;
+const CHUNK_DATA = 18 as ParserState;
+const CHUNK_DATA_CR = 19 as ParserState;
+const CHUNK_DATA_LF = 20 as ParserState;
 /** Terminal states: feed() reads nothing more. */
-const UPGRADED: number = 21;
-const CLOSED: number = 22;
-const FAILED: number = 23;
+const UPGRADED = 21 as ParserState;
+const CLOSED = 22 as ParserState;
+const FAILED = 23 as ParserState;
 
 const KEEP_ALIVE_ONLY: readonly string[] = ['keep-alive'];
 
@@ -80,16 +88,6 @@ function trimTrailingWhitespace(value: string): string {
     end--;
   }
   return end === value.length ? value : value.slice(0, end);
-}
-
-/** The lower-cased, trimmed, non-empty members of a comma-separated list ("close, Upgrade" → ["close", "upgrade"]). */
-function listMembers(value: string): readonly string[] {
-  const members: string[] = [];
-  for (const part of value.split(',')) {
-    const member = part.trim().toLowerCase();
-    if (member.length > 0) members.push(member);
-  }
-  return members;
 }
 
 function isAllDigits(text: string): boolean {
@@ -115,7 +113,7 @@ export class RequestParser {
   /** Set when a request announced "Expect: 100-continue" and its body has not arrived yet; the server clears it. */
   continueRequested = false;
 
-  #state = LINE_START;
+  #state: ParserState = LINE_START;
   /** The part of a token that arrived in an earlier chunk. Bounded by the request-line and header limits. */
   #partial = '';
   #lineBytes = 0;
@@ -481,7 +479,7 @@ export class RequestParser {
     const headers = this.#headers;
     const existing = headers[name];
     if (existing === undefined) headers[name] = value;
-    else headers[name] = existing + (name === 'cookie' ? '; ' : ', ') + value;
+    else headers[name] = joinFieldValues(name, existing, value);
     if (name === 'host') this.#hostCount++;
     return true;
   }
@@ -496,10 +494,10 @@ export class RequestParser {
     const connection = headers['connection'];
     // Hot path: most clients send no Connection header or a single "keep-alive"; skip the list split for those.
     const connectionOptions = connection === undefined ? [] : connection.length === 10 && connection.toLowerCase() === 'keep-alive'
-      ? KEEP_ALIVE_ONLY : listMembers(connection);
+      ? KEEP_ALIVE_ONLY : listMembers(connection.toLowerCase());
     this.#keepAlive = connectionOptions.includes('close') ? false : http11 || connectionOptions.includes('keep-alive');
-    const upgradeTo = headers['upgrade'];
-    this.#upgrade = upgradeTo !== undefined && connectionOptions.includes('upgrade') && listMembers(upgradeTo).includes('websocket');
+    // Hot path: the WebSocket rule is asked only of the rare request that carries an Upgrade header at all.
+    this.#upgrade = headers['upgrade'] !== undefined && webSocketUpgradeProblem(headers) === undefined;
 
     const transferEncoding = headers['transfer-encoding'];
     const contentLength = headers['content-length'];
@@ -507,7 +505,7 @@ export class RequestParser {
       // Both framings at once is the textbook request-smuggling setup (RFC 9112 §6.1).
       if (contentLength !== undefined) return { status: 400, reason: 'both Content-Length and Transfer-Encoding' };
       if (!http11) return { status: 400, reason: 'Transfer-Encoding in an HTTP/1.0 request' };
-      const codings = listMembers(transferEncoding);
+      const codings = listMembers(transferEncoding.toLowerCase());
       if (codings.length === 0 || codings[codings.length - 1] !== 'chunked') return { status: 400, reason: 'chunked must be the final transfer coding' };
       for (let index = 0; index < codings.length - 1; index++) {
         if (codings[index] === 'chunked') return { status: 400, reason: 'chunked applied twice' };

@@ -4,26 +4,15 @@
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type AcceptOptions, type UpgradeRequest, type WebSocketServerOptions } from '../websocket/server.ts';
 import type { WebSocketConnection } from '../websocket/connection.ts';
+import type { RouteRequest, RouteResponse } from './exchange.ts';
 import { errorResponse } from './responses.ts';
 import { writeResponseAndClose } from './serialize.ts';
 import { requestPathAndQuery } from './target.ts';
+import { isThenable } from './thenable.ts';
+import { logFailure } from './log-failure.ts';
+import { fieldValueSeparator, joinFieldValues } from '../http-common/fields.ts';
 
-export interface RouteRequest {
-  method: string;                       // upper-case
-  path: string;                         // raw path without the query string
-  query: URLSearchParams;
-  headers: Record<string, string>;      // lower-case names; repeated headers joined with ", " (cookie with "; ")
-  body: Buffer;
-  params: Record<string, string>;       // named path parameters, percent-decoded
-  remoteAddress?: string;
-  /** The request-target exactly as received ("/search?q=a%20b"), when the stack knows it. */
-  target?: string;
-  /** "1.1" or "1.0", when the stack knows it. */
-  httpVersion?: string;
-}
-
-/** status defaults to 200; a string body is sent as UTF-8. */
-export interface RouteResponse { status?: number; headers?: Record<string, string>; body?: string | Buffer }
+export type { RouteRequest, RouteResponse };
 
 export type RouteHandler = (request: RouteRequest) => RouteResponse | Promise<RouteResponse>;
 
@@ -118,7 +107,7 @@ export function joinRawHeaders(rawHeaders: string[]): Record<string, string> {
     const name = rawHeaders[index]!.toLowerCase();
     const value = rawHeaders[index + 1]!;
     const existing = headers[name];
-    headers[name] = existing === undefined ? value : existing + (name === 'cookie' ? '; ' : ', ') + value;
+    headers[name] = existing === undefined ? value : joinFieldValues(name, existing, value);
   }
   return headers;
 }
@@ -130,18 +119,14 @@ function routeHeaders(request: UpgradeRequest): Record<string, string> {
   for (const name of Object.keys(request.headers)) {
     const value = request.headers[name];
     if (value === undefined) continue;
-    flat[name.toLowerCase()] = Array.isArray(value) ? value.join(name === 'cookie' ? '; ' : ', ') : value;
+    const lowerName = name.toLowerCase();
+    flat[lowerName] = Array.isArray(value) ? value.join(fieldValueSeparator(lowerName)) : value;
   }
   return flat;
 }
 
 function logHandlerFailure(method: string, path: string, error: unknown): void {
-  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  console.error(`[router] ${method} ${path} failed: ${reason.replaceAll('\r', ' ').replaceAll('\n', ' ')}`);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+  logFailure('router', `${method} ${path}`, error);
 }
 
 export interface RouterOptions {

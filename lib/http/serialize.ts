@@ -1,102 +1,16 @@
-// Turns a RouteResponse into HTTP/1.1 response bytes: status line, Date, Content-Length, the handler's headers.
-// RFC 9112 §4 (status line), RFC 9110 §6.6.1 (Date), §8.6 (Content-Length), §6.4.1 (no content on 1xx/204/304).
-// Hot path: status lines and the Date value are cached; the head is built as one string for one write.
-// Heads are encoded as UTF-8, like string bodies, so a head and a small body can share one string.
+// Sends a RouteResponse on a socket that closes after it: what the router answers when it refuses an upgrade.
+// The head itself is built in lib/http-common/response-head.ts (RFC 9112 §4), shared with the WebSocket side.
 import type { Duplex } from 'node:stream';
-import type { RouteResponse } from './router.ts';
-import { isSafeFieldValue, isToken } from './characters.ts';
-import { errorResponse, statusText } from './responses.ts';
-
-const statusLines = new Map<number, string>();
-
-/** "HTTP/1.1 404 Not Found\r\n", built once per status code. */
-export function statusLine(status: number): string {
-  let line = statusLines.get(status);
-  if (line === undefined) {
-    line = `HTTP/1.1 ${status} ${statusText(status)}\r\n`;
-    statusLines.set(status, line);
-  }
-  return line;
-}
-
-let cachedDateLine = '';
-let cachedDateExpires = 0;
-
-/** "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n", recomputed at most once per second (IMF-fixdate, RFC 9110 §5.6.7). */
-export function dateLine(): string {
-  const now = Date.now();
-  if (now >= cachedDateExpires) {
-    cachedDateLine = `Date: ${new Date(now).toUTCString()}\r\n`;
-    cachedDateExpires = now - (now % 1000) + 1000;
-  }
-  return cachedDateLine;
-}
-
-/** Statuses that never carry content, so they get neither a body nor Content-Length (RFC 9110 §8.6, §6.4.1). */
-export function statusForbidsContent(status: number): boolean {
-  return status < 200 || status === 204 || status === 304;
-}
-
-/**
- * May a handler answer with this status? Only a final status a client can pair with its request: 2xx–5xx,
- * an integer. A 1xx as the answer would be taken as interim (RFC 9110 §15.2), and the next response paired
- * with the wrong request; 101 belongs to the upgrade path alone; 1000 does not fit the status line (RFC 9112 §4).
- */
-export function isFinalStatus(status: number): boolean {
-  return Number.isInteger(status) && status >= 200 && status <= 599;
-}
-
-/** The headers the server itself owns; a handler's copies are dropped so the framing cannot be spoofed. */
-function isFramingHeader(name: string): boolean {
-  const length = name.length;
-  if (length !== 10 && length !== 14 && length !== 17) return false;
-  const lower = name.toLowerCase();
-  return lower === 'content-length' || lower === 'transfer-encoding' || lower === 'connection';
-}
-
-/**
- * The complete response head for `response`, or undefined when a handler supplied a status or header that cannot
- * be sent (not a final status, a name that is not a token, or a value with CR/LF that would split the response).
- * `connection` adds "Connection: close" or "Connection: keep-alive" (the latter only matters to HTTP/1.0 clients).
- */
-export function responseHead(status: number, headers: Record<string, string> | undefined, contentLength: number,
-  connection: 'close' | 'keep-alive' | undefined): string | undefined {
-  if (!isFinalStatus(status)) return undefined;
-  let head = statusLine(status) + dateLine();
-  if (!statusForbidsContent(status)) head += `Content-Length: ${contentLength}\r\n`;
-  if (connection === 'close') head += 'Connection: close\r\n';
-  else if (connection === 'keep-alive') head += 'Connection: keep-alive\r\n';
-  if (headers !== undefined) {
-    for (const name in headers) {
-      const value = headers[name];
-      if (isFramingHeader(name)) continue;
-      if (typeof value !== 'string' || !isToken(name) || !isSafeFieldValue(value)) return undefined;
-      head += name + ': ' + value + '\r\n';
-    }
-  }
-  return head + '\r\n';
-}
+import type { RouteResponse } from './exchange.ts';
+import { errorResponse } from './responses.ts';
+import { writeClosingResponse } from '../http-common/response-head.ts';
 
 /**
  * Write a whole response on a socket that is about to be closed (refused upgrades, protocol errors),
- * then end it and destroy it once the bytes are flushed.
+ * then end it and destroy it once the bytes are flushed. A response that cannot be sent becomes a 500.
  */
 export function writeResponseAndClose(socket: Duplex, response: RouteResponse): void {
-  const status = response.status ?? 200;
-  const body = response.body ?? '';
-  const bodyBytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  let head = responseHead(status, response.headers, bodyBytes.length, 'close');
-  let payload = bodyBytes;
-  if (head === undefined) {
-    const fallback = errorResponse(500);
-    payload = Buffer.from(fallback.body as string, 'utf8');
-    head = responseHead(500, fallback.headers, payload.length, 'close')!;
-  }
-  if (socket.destroyed || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  socket.on('error', () => socket.destroy());
-  const bytes = statusForbidsContent(status) ? Buffer.from(head, 'utf8') : Buffer.concat([Buffer.from(head, 'utf8'), payload]);
-  socket.end(bytes, () => socket.destroy());
+  if (writeClosingResponse(socket, response.status ?? 200, response.headers, response.body ?? '')) return;
+  const fallback = errorResponse(500);
+  writeClosingResponse(socket, 500, fallback.headers, fallback.body!);
 }

@@ -8,8 +8,10 @@ import type { RouteRequest, RouteResponse, Router } from './router.ts';
 import { RequestParser, type ParsedRequest } from './parser.ts';
 import { DEFAULT_TIMEOUTS, type HttpLimits, type HttpTimeouts } from './limits.ts';
 import { errorResponse } from './responses.ts';
-import { responseHead, statusForbidsContent } from './serialize.ts';
+import { responseHead, statusForbidsContent } from '../http-common/response-head.ts';
 import { requestPathAndQuery } from './target.ts';
+import { isThenable } from './thenable.ts';
+import { logFailure } from './log-failure.ts';
 import type { TlsCredentials } from './tls.ts';
 
 /** What the raw server hands a plain handler: a RouteRequest without path parameters. */
@@ -59,15 +61,6 @@ class PendingExchange {
   response: RouteResponse | undefined = undefined;
   constructor(readonly request: ParsedRequest | undefined, public keepAlive: boolean, readonly isHead: boolean,
     readonly isUpgrade: boolean) {}
-}
-
-function isThenable(value: unknown): value is PromiseLike<RouteResponse> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
-function logFailure(context: string, error: unknown): void {
-  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  console.error(`[http] ${context} failed: ${reason.replaceAll('\r', ' ').replaceAll('\n', ' ')}`);
 }
 
 function forgetFrom(sockets: Set<net.Socket>): (this: net.Socket) => void {
@@ -176,13 +169,13 @@ class Connection {
     try {
       result = server.handler(serverRequest);
     } catch (error) {
-      logFailure(`${request.method} ${path}`, error);
+      logFailure('http', `${request.method} ${path}`, error);
       exchange.response = errorResponse(500);
       return;
     }
     if (isThenable(result)) {
       result.then((response) => this.settle(exchange, response), (error: unknown) => {
-        logFailure(`${request.method} ${path}`, error);
+        logFailure('http', `${request.method} ${path}`, error);
         this.settle(exchange, errorResponse(500));
       });
     } else {
@@ -241,7 +234,7 @@ class Connection {
       const version = exchange.request?.httpVersion;
       let head = responseHead(status, response.headers, bodyLength, !keepAlive ? 'close' : version === '1.0' ? 'keep-alive' : undefined);
       if (head === undefined) {
-        logFailure(`${exchange.request?.method} ${exchange.request?.target}`, new Error(`handler answered with a status (${status}) or a header that cannot be sent`));
+        logFailure('http', `${exchange.request?.method} ${exchange.request?.target}`, new Error(`handler answered with a status (${status}) or a header that cannot be sent`));
         const fallback = errorResponse(500);
         status = 500;
         body = fallback.body;
@@ -360,7 +353,7 @@ class Connection {
     try {
       this.server.router!.handleUpgrade({ method: request.method, url: request.target, httpVersion: request.httpVersion, headers: request.headers }, socket, head);
     } catch (error) {
-      logFailure(`upgrade ${request.target}`, error);
+      logFailure('http', `upgrade ${request.target}`, error);
       socket.destroy();
     }
   }

@@ -11,9 +11,9 @@
 //
 // The header comes from the peer, so the parser is a single left-to-right pass over character classes
 // (no regular expression that could backtrack), bounded in how many offers and parameters it builds.
-// The token class is HTTP's own (lib/http/characters.ts, a leaf module: no import cycle).
+// The token class is HTTP's own (lib/http-common/characters.ts, shared with lib/http/: no folder imports the other for it).
 
-import { isToken, TOKEN_CHARACTER } from '../http/characters.ts';
+import { isToken, TOKEN_CHARACTER } from '../http-common/characters.ts';
 
 export interface ExtensionParam {
   name: string;

@@ -2,7 +2,8 @@
 // §1.3 and §4.2.2 (Sec-WebSocket-Accept = base64(SHA-1(key + GUID))), §11.3 (the headers).
 
 import { createHash, randomBytes } from 'node:crypto';
-import { isSafeFieldValue, isToken } from '../http/characters.ts';
+import { isSafeFieldValue, isToken } from '../http-common/characters.ts';
+import { fieldValueSeparator, joinFieldValues, listMembers } from '../http-common/fields.ts';
 
 /** The GUID every endpoint appends to the client's key (§1.3). */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -28,24 +29,27 @@ export type HeaderMap = Record<string, string | string[] | undefined>;
 
 export function headerValue(headers: HeaderMap, name: string): string | undefined {
   const value = headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
+  return Array.isArray(value) ? value.join(fieldValueSeparator(name)) : value;
 }
 
-/** Split a comma-separated header into trimmed items (no regular expression on attacker input). */
+/** The items of a comma-separated header, trimmed, case kept (Sec-WebSocket-Protocol); none when it is absent. */
 export function headerTokens(value: string | undefined): string[] {
-  if (value === undefined) return [];
-  const tokens: string[] = [];
-  for (const part of value.split(',')) {
-    const token = part.trim();
-    if (token !== '') tokens.push(token);
-  }
-  return tokens;
+  return value === undefined ? [] : listMembers(value);
 }
 
 /** Does a token-list header (Connection, Upgrade) contain `token`, compared case-insensitively? */
 export function hasToken(value: string | undefined, token: string): boolean {
-  const wanted = token.toLowerCase();
-  return headerTokens(value).some((item) => item.toLowerCase() === wanted);
+  return value !== undefined && listMembers(value.toLowerCase()).includes(token.toLowerCase());
+}
+
+/**
+ * Why a request is not a WebSocket upgrade, or undefined when it is one: Upgrade must name websocket and
+ * Connection must name Upgrade (§4.2.1 items 3–4). The raw HTTP parser asks this too, to know when to stop.
+ */
+export function webSocketUpgradeProblem(headers: HeaderMap): string | undefined {
+  if (!hasToken(headerValue(headers, 'upgrade'), 'websocket')) return 'the Upgrade header must name websocket';
+  if (!hasToken(headerValue(headers, 'connection'), 'upgrade')) return 'the Connection header must include Upgrade';
+  return undefined;
 }
 
 export interface UpgradeRequestHead {
@@ -69,12 +73,8 @@ export function checkUpgradeRequest(request: UpgradeRequestHead): ServerHandshak
     return { ok: false, status: 400, reason: 'the opening handshake needs HTTP/1.1 or later' };
   }
   if (!headerValue(headers, 'host')) return { ok: false, status: 400, reason: 'missing Host header' };
-  if (!hasToken(headerValue(headers, 'upgrade'), 'websocket')) {
-    return { ok: false, status: 400, reason: 'the Upgrade header must name websocket' };
-  }
-  if (!hasToken(headerValue(headers, 'connection'), 'upgrade')) {
-    return { ok: false, status: 400, reason: 'the Connection header must include Upgrade' };
-  }
+  const notUpgrade = webSocketUpgradeProblem(headers);
+  if (notUpgrade !== undefined) return { ok: false, status: 400, reason: notUpgrade };
   // §4.4: an unsupported version is answered 426 with the versions we speak.
   if (headerValue(headers, 'sec-websocket-version')?.trim() !== '13') {
     return {
@@ -100,26 +100,6 @@ export function acceptResponse(key: string, protocol?: string, extensions?: stri
     (extensions ? `Sec-WebSocket-Extensions: ${extensions}\r\n` : '') +
     '\r\n'
   );
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  426: 'Upgrade Required',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
-/** A plain-text refusal of the handshake, connection closed after it. */
-export function refusalResponse(status: number, reason: string, headers: Record<string, string> = {}): string {
-  const body = reason + '\n';
-  let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n`;
-  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
-  head += `Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
-  return head + body;
 }
 
 // ── Client side (§4.1) ──────────────────────────────────────────────────────────────────────────
@@ -186,7 +166,7 @@ export function parseResponseHead(text: string): ResponseHead | undefined {
     if (colon <= 0) return undefined;
     const name = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).trim();
-    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+    headers[name] = name in headers ? joinFieldValues(name, headers[name]!, value) : value;
   }
   return { statusCode, statusText: statusLine.slice(firstSpace + 5), headers };
 }

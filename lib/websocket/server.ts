@@ -7,8 +7,9 @@ import type { Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CloseCode } from './close-codes.ts';
 import { WebSocketConnection, type ConnectionOptions } from './connection.ts';
-import { acceptResponse, checkUpgradeRequest, headerValue, refusalResponse, type HeaderMap } from './handshake.ts';
+import { acceptResponse, checkUpgradeRequest, headerValue, type HeaderMap } from './handshake.ts';
 import { negotiateAsServer } from './permessage-deflate/handshake.ts';
+import { writeClosingResponse } from '../http-common/response-head.ts';
 import { tapSocket, type WireListener } from './wire-tap.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 
@@ -98,10 +99,10 @@ function traceUpgrade(socket: Duplex, request: UpgradeRequest, head: Buffer, lis
   tapSocket(socket, 'server', listener).incoming.push(head);
 }
 
-/** Answer an upgrade with an HTTP error and close the socket once it is written. */
+/** Answer an upgrade with an HTTP error, its reason as plain text, and close the socket once it is written. */
 export function refuseUpgrade(socket: Duplex, status: number, reason: string, headers?: Record<string, string>): void {
-  if (socket.destroyed) return;
-  socket.end(refusalResponse(status, reason, headers), () => socket.destroy());
+  const sent = writeClosingResponse(socket, status, { ...headers, 'content-type': 'text/plain; charset=utf-8' }, reason + '\n');
+  if (!sent) socket.destroy(); // only for a status or header no caller passes; never a half-written answer
 }
 
 export type ConnectionHandler = (connection: WebSocketConnection, request: UpgradeRequest) => void;
