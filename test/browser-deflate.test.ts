@@ -4,16 +4,15 @@
 
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { acceptWebSocket, type WebSocketConnection } from '../lib/websocket/index.ts';
 import type { TracedFrame } from '../lib/websocket/wire-trace.ts';
-import { Browser, CHROMIUM_MISSING, findChromium, type Page } from './helpers/chromium.ts';
+import { browserOn, CHROMIUM_MISSING, findChromium, type Page } from './helpers/chromium.ts';
 
 const chromium = findChromium();
 
 describe('Chromium against our echo server with permessage-deflate', { skip: chromium ? false : CHROMIUM_MISSING }, () => {
-  let browser: Browser;
+  let closeAll: (() => Promise<void>) | undefined;
   let page: Page;
   let server: Server;
   let port: number;
@@ -33,18 +32,10 @@ describe('Chromium against our echo server with permessage-deflate', { skip: chr
       connections.push(connection);
       connection.on('message', (data, isBinary) => connection.send(data, { binary: isBinary }));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
-    browser = await Browser.launch(chromium!);
-    page = await browser.newPage();
-    await page.navigate(`http://127.0.0.1:${port}/`);
+    ({ port, page, close: closeAll } = await browserOn(server, chromium!));
   });
 
-  after(async () => {
-    await browser?.close();
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-  });
+  after(() => closeAll?.());
 
   test('negotiated; compressible text and 1 MiB binary compressed both ways (RSV1 on the wire); small text plain', async () => {
     const result = await page.evaluate<{ extensions: string; text: boolean; small: string; bigLength: number; bigSum: number }>(`(async () => {

@@ -3,7 +3,6 @@
 
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,13 +12,13 @@ import { createHttpServer, type HttpServer } from '../lib/http/server.ts';
 import { acceptWebSocket, type WebSocketConnection } from '../lib/websocket/index.ts';
 import { registerDay19, type Day19 } from '../servers/cch19/routes.ts';
 import { startHello } from '../servers/hello-http/app.ts';
-import { Browser, CHROMIUM_MISSING, findChromium, type Page } from './helpers/chromium.ts';
+import { Browser, browserOn, CHROMIUM_MISSING, findChromium, type Page } from './helpers/chromium.ts';
 
 const chromium = findChromium();
 if (!chromium) console.log(`# ${CHROMIUM_MISSING}`);
 
 describe('Chromium against our WebSocket echo server', { skip: chromium ? false : CHROMIUM_MISSING }, () => {
-  let browser: Browser;
+  let closeAll: (() => Promise<void>) | undefined;
   let page: Page;
   let server: Server;
   let port: number;
@@ -40,18 +39,10 @@ describe('Chromium against our WebSocket echo server', { skip: chromium ? false 
         closeSeen?.();
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
-    browser = await Browser.launch(chromium!);
-    page = await browser.newPage();
-    await page.navigate(`http://127.0.0.1:${port}/`);
+    ({ port, page, close: closeAll } = await browserOn(server, chromium!));
   });
 
-  after(async () => {
-    await browser?.close();
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-  });
+  after(() => closeAll?.());
 
   test('text, binary (ArrayBuffer) and a 1 MiB message come back intact', async () => {
     const result = await page.evaluate<{ text: string; binary: number[]; bigLength: number; bigChecksum: number; bigIsBinary: boolean }>(`(async () => {

@@ -201,3 +201,25 @@ function killGroup(child: ChildProcess): void {
     child.kill('SIGKILL'); // the group is already gone, or was never made
   }
 }
+
+/**
+ * The usual setup of a browser test against a node:http server: listen on a free loopback port, start
+ * Chromium, open one page on the server's "/". `close` stops the browser, then the server.
+ */
+export async function browserOn(server: import('node:http').Server, executable: string): Promise<{ port: number; browser: Browser; page: Page; close(): Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  const browser = await Browser.launch(executable);
+  const page = await browser.newPage();
+  await page.navigate(`http://127.0.0.1:${port}/`);
+  return {
+    port,
+    browser,
+    page,
+    async close() {
+      await browser.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
