@@ -101,9 +101,20 @@ export class MessageInflater {
     this.schedule();
   }
 
-  /** The current message's last piece was written. Resolves once all its output went to `onData`. Never rejects. */
-  end(): Promise<InflateResult> {
+  /**
+   * The current message is complete. Resolves once all its output went to `onData`. Never rejects.
+   * `lastPiece` (optional) is its last compressed piece: given here rather than to write(), it reaches
+   * zlib in the same job as the tail, so a whole small message costs one threadpool trip instead of two
+   * (a write() starts zlib at once when a limiter slot is free, before the tail is known). Same
+   * ownership rule as write().
+   */
+  end(lastPiece?: Buffer): Promise<InflateResult> {
     if (this.failure !== undefined) return Promise.resolve({ ok: false, error: this.failure });
+    if (lastPiece !== undefined && lastPiece.length > 0) {
+      this.queue.push(lastPiece);
+      this.queuedBytes += lastPiece.length;
+      this.bytesSinceEnd += lastPiece.length;
+    }
     const empty = this.bytesSinceEnd === 0;
     this.bytesSinceEnd = 0;
     // An empty payload with RSV1 set: an empty message. Appending the tail alone would leave zlib inside
