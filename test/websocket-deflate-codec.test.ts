@@ -370,6 +370,20 @@ describe('order, laziness and release', () => {
     inflater.release();
   });
 
+  test('a 64 KiB message comes out of zlib in one piece (one output chunk, not four: fewer threadpool trips)', async () => {
+    const deflater = new MessageDeflater(deflaterSettings(15, false));
+    const chunks: Buffer[] = [];
+    const inflater = new MessageInflater({ windowBits: 15, noContextTakeover: false, maxMessageBytes: MiB }, (chunk) => chunks.push(chunk));
+    const message = Buffer.concat(Array.from({ length: 400 }, (_, index) => jsonMessage(index))).subarray(0, 64 * 1024);
+    const outcome = await deflater.deflate(message);
+    assert.ok(outcome.ok);
+    assert.deepEqual(await inflater.end(outcome.payload), { ok: true, byteLength: message.length });
+    assert.equal(chunks.length, 1);
+    assert.ok(chunks[0].equals(message));
+    deflater.release();
+    inflater.release();
+  });
+
   test('nothing holds zlib before the first message, nor after one without context takeover', async () => {
     const deflater = new MessageDeflater(deflaterSettings(15, true));
     const receiver = collectingInflater(15, true);
