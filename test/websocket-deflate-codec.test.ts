@@ -343,6 +343,47 @@ describe('order, laziness and release', () => {
     for (const codec of [deflater, receiver.inflater, inflater]) codec.release();
   });
 
+  test('a message whose last piece comes with end() is inflated in one zlib job, the tail joined to it', async () => {
+    class CountingLimiter extends ZlibLimiter {
+      jobs = 0;
+      override run(job: Parameters<ZlibLimiter['run']>[0]): void {
+        this.jobs++;
+        super.run(job);
+      }
+    }
+    const limiter = new CountingLimiter(4);
+    const deflater = new MessageDeflater(deflaterSettings(15, false));
+    const chunks: Buffer[] = [];
+    const inflater = new MessageInflater({ windowBits: 15, noContextTakeover: false, maxMessageBytes: MiB }, (chunk) => chunks.push(chunk), limiter);
+    for (let index = 0; index < 20; index++) {
+      const message = jsonMessage(index);
+      const outcome = await deflater.deflate(message);
+      assert.ok(outcome.ok);
+      const jobsBefore = limiter.jobs;
+      const result = await inflater.end(outcome.payload);
+      assert.deepEqual(result, { ok: true, byteLength: message.length });
+      assert.ok(Buffer.concat(chunks.splice(0)).equals(message), `message ${index}`);
+      assert.equal(limiter.jobs - jobsBefore, 1, `message ${index}: one trip to zlib`);
+    }
+    assert.deepEqual(await inflater.end(Buffer.alloc(0)), { ok: true, byteLength: 0 }, 'an empty last piece is an empty message');
+    deflater.release();
+    inflater.release();
+  });
+
+  test('a 64 KiB message comes out of zlib in one piece (one output chunk, not four: fewer threadpool trips)', async () => {
+    const deflater = new MessageDeflater(deflaterSettings(15, false));
+    const chunks: Buffer[] = [];
+    const inflater = new MessageInflater({ windowBits: 15, noContextTakeover: false, maxMessageBytes: MiB }, (chunk) => chunks.push(chunk));
+    const message = Buffer.concat(Array.from({ length: 400 }, (_, index) => jsonMessage(index))).subarray(0, 64 * 1024);
+    const outcome = await deflater.deflate(message);
+    assert.ok(outcome.ok);
+    assert.deepEqual(await inflater.end(outcome.payload), { ok: true, byteLength: message.length });
+    assert.equal(chunks.length, 1);
+    assert.ok(chunks[0].equals(message));
+    deflater.release();
+    inflater.release();
+  });
+
   test('nothing holds zlib before the first message, nor after one without context takeover', async () => {
     const deflater = new MessageDeflater(deflaterSettings(15, true));
     const receiver = collectingInflater(15, true);

@@ -60,8 +60,7 @@ export class CompressionStage {
   /** Inflate one whole received message (its compressed payload, all frames joined). Never rejects. */
   async inflate(payload: Buffer, isBinary: boolean): Promise<InflatedMessage> {
     this.inflatingText = !isBinary;
-    this.session.inflater.write(payload);
-    const result = await this.session.inflater.end();
+    const result = await this.session.inflater.end(payload); // with end(): payload and tail in one zlib trip
     const data = this.inflated.take();
     if (!result.ok) return result;
     if (this.inflatingText && !this.validator.finish()) {
