@@ -4,7 +4,7 @@
 //
 //   node --import tsx bench/deflate-memory.ts [--pairs 1000]
 //
-// Standalone for now (not a section of `npm run bench`): the integrator of issue 14 wires it in.
+// Also run by `npm run bench -- --only deflate`, one child per scenario (bench/sections/deflate.ts).
 
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

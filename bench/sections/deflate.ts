@@ -3,6 +3,8 @@
 // JSON-like text (compressible), 1 KiB and 64 KiB, 100 connections. Then a compressed broadcast: one
 // 1 KiB text to a room of members that agreed to server_no_context_takeover (ours compresses it once).
 
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { BenchOptions } from '../options.ts';
 import { byMode, serverFlags } from '../options.ts';
 import { startChild, type ChildMessage } from '../processes.ts';
@@ -15,7 +17,14 @@ const CASES = [
   { payloadBytes: 64 * 1024, label: '64 KiB JSON', connections: 100, window: 1, target: 1.2 },
 ];
 
-interface Measurement { messagesPerSecond: number; generatorCpu: number }
+interface Measurement {
+  messagesPerSecond: number;
+  generatorCpu: number;
+  /** Server CPU seconds per MB of message text echoed (undefined where /proc is not readable). */
+  serverCpuPerMegabyte: number | undefined;
+  /** Wire bytes the clients read per byte of message text: the compression ratio of the answers. */
+  wireRatio: number;
+}
 
 export async function runDeflateSection(options: BenchOptions, log: (line: string) => void): Promise<Row[]> {
   const warmupMs = byMode(options, { full: 1000, quick: 300, tiny: 100 });
@@ -27,10 +36,17 @@ export async function runDeflateSection(options: BenchOptions, log: (line: strin
       const generator = { stop: async () => {} } as { stop(): Promise<void> };
       try {
         const { port } = await server.next<ChildMessage & { port: number }>('ready');
-        const load = startChild('deflate-echo-load', [port, deflateCase.connections, deflateCase.payloadBytes, deflateCase.window, warmupMs, durationMs].map(String));
+        const load = startChild('deflate-echo-load', [port, deflateCase.connections, deflateCase.payloadBytes, deflateCase.window, warmupMs, durationMs, server.process.pid!].map(String));
         generator.stop = () => load.stop();
-        const result = await load.next<ChildMessage & { messages: number; seconds: number; cpuShare: number }>('result');
-        const measurement = { messagesPerSecond: result.messages / result.seconds, generatorCpu: result.cpuShare };
+        type LoadResult = ChildMessage & { messages: number; seconds: number; cpuShare: number; serverCpuSeconds?: number; wireBytes: number; messageBytes: number };
+        const result = await load.next<LoadResult>('result');
+        const textMegabytes = (result.messages * result.messageBytes) / 1e6;
+        const measurement: Measurement = {
+          messagesPerSecond: result.messages / result.seconds,
+          generatorCpu: result.cpuShare,
+          serverCpuPerMegabyte: result.serverCpuSeconds === undefined || textMegabytes === 0 ? undefined : result.serverCpuSeconds / textMegabytes,
+          wireRatio: result.messages === 0 ? 1 : result.wireBytes / (result.messages * result.messageBytes),
+        };
         log(`  deflate echo ${deflateCase.label} N=${deflateCase.connections} ${kind}: ${Math.round(measurement.messagesPerSecond)} msg/s`);
         return measurement;
       } finally {
@@ -48,9 +64,58 @@ export async function runDeflateSection(options: BenchOptions, log: (line: strin
       target: { kind: 'at-least', value: deflateCase.target },
       note: `perMessageDeflate on both (window 15, takeover, level 6); ws clients as load; generator CPU ${Math.round(results.ours.generatorCpu * 100)}% / ${Math.round(results.ws.generatorCpu * 100)}%${saturated ? ' — GENERATOR SATURATED' : ''}`,
     });
+    if (results.ours.serverCpuPerMegabyte !== undefined && results.ws.serverCpuPerMegabyte !== undefined) {
+      rows.push({
+        section: 'deflate',
+        figure: `echo ${deflateCase.label}: server CPU per MB of text echoed`,
+        unit: 'ms/MB',
+        ours: results.ours.serverCpuPerMegabyte * 1000,
+        peerName: 'ws',
+        peer: results.ws.serverCpuPerMegabyte * 1000,
+        note: 'lower is better; the server process\'s own CPU time (/proc) over the measured interval, inflate + deflate + framing',
+      });
+    }
+    rows.push({
+      section: 'deflate',
+      figure: `echo ${deflateCase.label}: wire bytes per byte of text (compression ratio of the answers)`,
+      unit: 'ratio',
+      ours: results.ours.wireRatio,
+      peerName: 'ws',
+      peer: results.ws.wireRatio,
+      note: 'lower is better; bytes the clients read off the socket (frame headers included) over the message bytes',
+    });
   }
   rows.push(await fanoutRow(options, log));
+  rows.push(...idleMemoryRows(options, log));
   return rows;
+}
+
+/**
+ * Memory of an idle permessage-deflate connection's zlib side — one compressor and one decompressor
+ * after one 1 KiB message — ours beside ws's, each scenario in its own child (bench/deflate-memory.ts).
+ */
+function idleMemoryRows(options: BenchOptions, log: (line: string) => void): Row[] {
+  const pairs = byMode(options, { full: 1000, quick: 300, tiny: 50 });
+  const script = fileURLToPath(new URL('../deflate-memory.ts', import.meta.url));
+  const measure = (scenario: string): { rss: number; heapUsed: number; external: number } => {
+    const output = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, '--child', scenario, '--pairs', String(pairs)], { encoding: 'utf8' });
+    return JSON.parse(output.trim().split('\n').pop()!);
+  };
+  return (['takeover', 'no-takeover'] as const).map((mode) => {
+    const ours = measure(`ours-${mode}`);
+    const ws = measure(`ws-${mode}`);
+    log(`  deflate idle pair ${mode}: ours ${ours.rss} B RSS, ws ${ws.rss} B RSS`);
+    return {
+      section: 'deflate',
+      figure: `memory per idle deflate connection, ${mode === 'takeover' ? 'context takeover' : 'no context takeover'} (RSS bytes)`,
+      unit: 'bytes',
+      ours: ours.rss,
+      peerName: 'ws',
+      peer: ws.rss,
+      target: { kind: 'at-most', value: 1 },
+      note: `lower is better; ${pairs} compressor + decompressor pairs after one 1 KiB message, window 15, memLevel 8; heap ${ours.heapUsed} / ${ws.heapUsed}, external ${ours.external} / ${ws.external}`,
+    } satisfies Row;
+  });
 }
 
 type FanoutResult = ChildMessage & { seconds: number; cpuShare: number; deliveries: number };
