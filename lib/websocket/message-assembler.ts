@@ -28,15 +28,6 @@ export class MessageAssembler {
   }
 
   /**
-   * A frame header announced `upcoming` bytes. Deliberately nothing is allocated for them: they are only
-   * a claim until they arrive, and memory follows what the peer sent (the size limit was already checked).
-   * Kept only for protocol.ts's call; remove the two together.
-   */
-  reserve(upcoming: number): void {
-    void upcoming;
-  }
-
-  /**
    * Add a piece. `expectedTotal` is the message's final size when the last frame has begun (0 while
    * unknown): a piece that is the whole message is kept as a view, and growth stops at that size.
    */

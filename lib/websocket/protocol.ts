@@ -241,7 +241,7 @@ export class WebSocketProtocol implements FrameSink {
     if (this.message.byteLength + header.payloadLength > this.maxMessageBytes) {
       throw new WebSocketError('MESSAGE_TOO_BIG', CloseCode.MessageTooBig, `message larger than ${this.maxMessageBytes} bytes`);
     }
-    this.message.reserve(header.payloadLength);
+    // Nothing is allocated for the announced length: it is only a claim until the bytes arrive.
   }
 
   onFramePayload(data: Buffer): void {
