@@ -71,16 +71,38 @@ export class ProtocolEventQueue {
     return this.tail - this.head;
   }
 
-  push(kind: ProtocolEventKind, data: Buffer = EMPTY, isBinary = false, compressed = false, close?: CloseInfo, error?: WebSocketError): void {
-    let record = this.records[this.tail];
+  /** A batch of events waits: the parse should pause at the end of the frame (protocol.ts). */
+  get isFull(): boolean {
+    return this.tail - this.head >= EVENT_BATCH;
+  }
+
+  /**
+   * Queue a whole message: the hot path, one call per message received. Only the message's fields are
+   * written: a record's `close` and `error` are already undefined here, as `clear()` left them.
+   */
+  pushMessage(data: Buffer, isBinary: boolean, compressed: boolean): void {
+    const record = this.records[this.tail];
     if (record === undefined) {
-      record = { kind, data, isBinary, compressed, close, error };
-      this.records.push(record);
+      this.records.push({ kind: ProtocolEventKind.Message, data, isBinary, compressed, close: undefined, error: undefined });
     } else {
-      record.kind = kind;
+      record.kind = ProtocolEventKind.Message;
       record.data = data;
       record.isBinary = isBinary;
       record.compressed = compressed;
+    }
+    this.tail++;
+  }
+
+  /** Queue any other event: a ping or pong (`data`), a close (`close`), an error (`error`). */
+  push(kind: ProtocolEventKind, data: Buffer = EMPTY, close?: CloseInfo, error?: WebSocketError): void {
+    const record = this.records[this.tail];
+    if (record === undefined) {
+      this.records.push({ kind, data, isBinary: false, compressed: false, close, error });
+    } else {
+      record.kind = kind;
+      record.data = data;
+      record.isBinary = false;
+      record.compressed = false;
       record.close = close;
       record.error = error;
     }

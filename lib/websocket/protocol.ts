@@ -66,18 +66,19 @@ export class WebSocketProtocol implements FrameSink {
   private messageFragments = 0;
   private readonly message: MessageAssembler;
   private readonly textValidator = new Utf8Validator();
-  /** Input received but not yet parsed (the parse pauses once a batch of events waits), and where in its first chunk to go on. */
-  private readonly unparsed: Buffer[] = [];
-  private unparsedOffset = 0;
+  /**
+   * Input received but not yet parsed: the chunk whose parse paused once a batch of events waited, where
+   * in it to go on, and any chunks that arrived behind it before the events were taken.
+   */
+  private pausedChunk: Buffer | undefined;
+  private pausedOffset = 0;
+  private readonly chunksBehind: Buffer[] = [];
 
   // The frame being received.
   private frameOpcode = 0;
   private frameFin = false;
   private frameLength = 0;
-  /**
-   * A control frame's payload (≤ 125 bytes): copied out whole when it arrives in one piece (the usual
-   * case); collected in `controlBuffer`, allocated on first need, only when it arrives split.
-   */
+  /** A control frame's payload so far (see collectControlPayload). */
   private controlPayload: Buffer = EMPTY;
   private controlBuffer: Buffer | undefined;
   private controlLength = 0;
@@ -106,7 +107,7 @@ export class WebSocketProtocol implements FrameSink {
    */
   receive(chunk: Buffer): void {
     if (this.state === ProtocolState.Closed) return; // §7.1.1: after the close, input is discarded
-    if (this.unparsed.length > 0) this.unparsed.push(chunk); // behind input still waiting: parsed as events are taken
+    if (this.pausedChunk !== undefined) this.chunksBehind.push(chunk); // behind input still waiting: parsed as events are taken
     else this.parseFrom(chunk, 0);
   }
 
@@ -126,25 +127,33 @@ export class WebSocketProtocol implements FrameSink {
       return;
     }
     if (stoppedAt === chunk.length || this.parser.isStopped) return; // used up, or a close: the rest is never read (§7.1.1)
-    this.unparsed.unshift(chunk); // paused with a batch of events waiting
-    this.unparsedOffset = stoppedAt;
+    this.pausedChunk = chunk; // paused with a batch of events waiting
+    this.pausedOffset = stoppedAt;
   }
 
   /** Parse waiting input until a batch of events waits or nothing is left. */
   private parseWaiting(): void {
-    while (this.unparsed.length > 0 && this.events.isEmpty && !this.parser.isStopped) {
-      const chunk = this.unparsed.shift()!;
-      const offset = this.unparsedOffset;
-      this.unparsedOffset = 0;
-      this.parseFrom(chunk, offset);
+    while (this.pausedChunk !== undefined && this.events.isEmpty && !this.parser.isStopped) {
+      const chunk = this.pausedChunk;
+      this.pausedChunk = undefined;
+      this.parseFrom(chunk, this.pausedOffset); // pauses again (setting pausedChunk), or uses the chunk up
+      if (this.pausedChunk === undefined && this.chunksBehind.length > 0) {
+        this.pausedChunk = this.chunksBehind.shift();
+        this.pausedOffset = 0;
+      }
     }
-    if (this.parser.isStopped) this.unparsed.length = 0;
+    if (this.parser.isStopped) this.dropUnparsed();
+  }
+
+  private dropUnparsed(): void {
+    this.pausedChunk = undefined;
+    this.chunksBehind.length = 0;
   }
 
   /** The next event found in the input, or undefined when there is none. The record is reused. */
   nextEvent(): ProtocolEvent | undefined {
     let event = this.events.shift();
-    if (event === undefined && this.unparsed.length > 0) {
+    if (event === undefined && this.pausedChunk !== undefined) {
       this.parseWaiting();
       event = this.events.shift();
     }
@@ -154,13 +163,8 @@ export class WebSocketProtocol implements FrameSink {
 
   /** What `nextEvent()` would return next, without taking it (nor writing its answer). */
   get nextEventKind(): ProtocolEventKind | undefined {
-    if (this.events.isEmpty && this.unparsed.length > 0) this.parseWaiting();
+    if (this.events.isEmpty && this.pausedChunk !== undefined) this.parseWaiting();
     return this.events.peekKind();
-  }
-
-  /** A batch of events waits: the parser returns at the end of this frame. */
-  private pauseIfBatchFull(): void {
-    if (this.events.size >= EVENT_BATCH) this.parser.pause();
   }
 
   /**
@@ -199,96 +203,112 @@ export class WebSocketProtocol implements FrameSink {
     if (this.state === ProtocolState.Closed) return;
     this.state = ProtocolState.Closed;
     this.parser.stop();
-    this.unparsed.length = 0;
+    this.dropUnparsed();
     this.events.clear();
-    this.events.push(ProtocolEventKind.Close, undefined, false, false, { code: CloseCode.Abnormal, reason: '', wasClean: false });
+    this.events.push(ProtocolEventKind.Close, undefined, { code: CloseCode.Abnormal, reason: '', wasClean: false });
   }
 
   // FrameSink: called by the parser. Throwing a WebSocketError here fails the connection.
+  // Hot path, written for speed on purpose: a data frame takes the short branch of each method, and
+  // control frames and rule violations go out of line, so V8 can inline all three into the parse loop.
 
   onFrameStart(header: FrameHeader): void {
     this.frameOpcode = header.opcode;
     this.frameFin = header.fin;
     this.frameLength = header.payloadLength;
-    // RFC 7692 §6: RSV1 (the only bit the parser lets through, and only when negotiated) belongs on the
-    // first frame of a data message; on a control frame or a continuation it is a protocol error.
-    if (header.reservedBits !== 0 && (header.opcode >= Opcode.Close || header.opcode === Opcode.Continuation)) {
-      throw new WebSocketError('RESERVED_BITS', CloseCode.ProtocolError, `RSV1 on a ${header.opcode >= Opcode.Close ? 'control' : 'continuation'} frame`);
-    }
-    if (header.opcode >= Opcode.Close) {
-      this.controlPayload = EMPTY;
-      this.controlLength = 0;
-      return;
-    }
-    // §5.4: a continuation needs a message to continue; a new message must wait for the last to finish.
+    if (header.opcode >= Opcode.Close) return this.startControlFrame(header);
+    // §5.4: a new message needs the last one finished; a continuation needs one in progress. Neither may
+    // carry RSV1 there (RFC 7692 §6: only the first frame of a message says it is compressed).
     if (header.opcode === Opcode.Continuation) {
-      if (this.messageOpcode === Opcode.Continuation) {
-        throw new WebSocketError('UNEXPECTED_CONTINUATION', CloseCode.ProtocolError, 'continuation frame with no message to continue');
-      }
+      if (this.messageOpcode === Opcode.Continuation || header.reservedBits !== 0) throw this.sequenceViolation(header);
     } else {
-      if (this.messageOpcode !== Opcode.Continuation) {
-        throw new WebSocketError('EXPECTED_CONTINUATION', CloseCode.ProtocolError, 'new data frame inside a fragmented message');
-      }
+      if (this.messageOpcode !== Opcode.Continuation) throw this.sequenceViolation(header);
       this.messageOpcode = header.opcode;
       this.messageFragments = 0;
       this.messageCompressed = header.reservedBits !== 0;
       this.validatingText = header.opcode === Opcode.Text && !this.messageCompressed;
     }
-    // Limits are checked on the header, before any payload is buffered.
-    if (++this.messageFragments > this.maxFragments) {
-      throw new WebSocketError('TOO_MANY_FRAGMENTS', CloseCode.PolicyViolation, `message split into more than ${this.maxFragments} frames`);
+    // Limits are checked on the header, before any payload is buffered; nothing is allocated for the
+    // announced length: it is only a claim until the bytes arrive.
+    if (++this.messageFragments > this.maxFragments || this.message.byteLength + header.payloadLength > this.maxMessageBytes) {
+      throw this.limitViolation();
     }
-    if (this.message.byteLength + header.payloadLength > this.maxMessageBytes) {
-      throw new WebSocketError('MESSAGE_TOO_BIG', CloseCode.MessageTooBig, `message larger than ${this.maxMessageBytes} bytes`);
-    }
-    // Nothing is allocated for the announced length: it is only a claim until the bytes arrive.
   }
 
   onFramePayload(data: Buffer): void {
-    if (this.frameOpcode >= Opcode.Close) {
-      if (this.controlLength === 0 && data.length === this.frameLength) {
-        this.controlPayload = Buffer.from(data); // a copy: `data` is a view of the input
-      } else {
-        const buffer = (this.controlBuffer ??= Buffer.allocUnsafe(MAX_CONTROL_PAYLOAD));
-        data.copy(buffer, this.controlLength);
-        this.controlPayload = buffer;
-      }
-      this.controlLength += data.length;
-      return;
-    }
+    if (this.frameOpcode >= Opcode.Close) return this.collectControlPayload(data);
     // Fail fast (§8.1): an invalid byte ends the connection now, not when the message is complete.
     if (this.validatingText && !this.textValidator.push(data)) {
       throw new WebSocketError('INVALID_UTF8', CloseCode.InvalidPayload, 'text message is not valid UTF-8');
     }
-    const expectedTotal = this.frameFin ? this.message.byteLength + this.frameLength : 0;
-    this.message.append(data, expectedTotal);
+    this.message.append(data, this.frameFin ? this.message.byteLength + this.frameLength : 0);
   }
 
   onFrameEnd(): void {
-    if (this.frameOpcode >= Opcode.Close) {
-      // The event gets a buffer of its own: a whole payload was copied already, a split one is copied now.
-      const payload = this.controlPayload === this.controlBuffer ? Buffer.from(this.controlPayload.subarray(0, this.controlLength)) : this.controlPayload;
-      this.controlPayload = EMPTY;
-      this.handleControlFrame(this.frameOpcode, payload);
-      return;
-    }
+    if (this.frameOpcode >= Opcode.Close) return this.endControlFrame();
     if (!this.frameFin) return;
-    const isBinary = this.messageOpcode === Opcode.Binary;
     if (this.validatingText && !this.textValidator.finish()) {
       throw new WebSocketError('INVALID_UTF8', CloseCode.InvalidPayload, 'text message ends inside a UTF-8 character');
     }
+    const isBinary = this.messageOpcode === Opcode.Binary;
     this.messageOpcode = Opcode.Continuation;
-    this.events.push(ProtocolEventKind.Message, this.message.take(), isBinary, this.messageCompressed);
-    this.pauseIfBatchFull();
+    this.events.pushMessage(this.message.take(), isBinary, this.messageCompressed);
+    if (this.events.isFull) this.parser.pause();
+  }
+
+  /** The rule a data frame breaks by where it comes (the cold side of `onFrameStart`): §5.4, RFC 7692 §6. */
+  private sequenceViolation(header: FrameHeader): WebSocketError {
+    if (header.opcode !== Opcode.Continuation) {
+      return new WebSocketError('EXPECTED_CONTINUATION', CloseCode.ProtocolError, 'new data frame inside a fragmented message');
+    }
+    if (header.reservedBits !== 0) return new WebSocketError('RESERVED_BITS', CloseCode.ProtocolError, 'RSV1 on a continuation frame');
+    return new WebSocketError('UNEXPECTED_CONTINUATION', CloseCode.ProtocolError, 'continuation frame with no message to continue');
+  }
+
+  /** The limit a data frame's header goes past (the cold side of `onFrameStart`). */
+  private limitViolation(): WebSocketError {
+    if (this.messageFragments > this.maxFragments) {
+      return new WebSocketError('TOO_MANY_FRAGMENTS', CloseCode.PolicyViolation, `message split into more than ${this.maxFragments} frames`);
+    }
+    return new WebSocketError('MESSAGE_TOO_BIG', CloseCode.MessageTooBig, `message larger than ${this.maxMessageBytes} bytes`);
+  }
+
+  private startControlFrame(header: FrameHeader): void {
+    // RFC 7692 §6: RSV1 (the only bit the parser lets through, and only when negotiated) never goes on a control frame.
+    if (header.reservedBits !== 0) throw new WebSocketError('RESERVED_BITS', CloseCode.ProtocolError, 'RSV1 on a control frame');
+    this.controlPayload = EMPTY;
+    this.controlLength = 0;
+  }
+
+  /**
+   * A control frame's payload (≤ 125 bytes): copied out whole when it arrives in one piece (the usual
+   * case); collected in `controlBuffer`, allocated on first need, only when it arrives split.
+   */
+  private collectControlPayload(data: Buffer): void {
+    if (this.controlLength === 0 && data.length === this.frameLength) {
+      this.controlPayload = Buffer.from(data); // a copy: `data` is a view of the input
+    } else {
+      const buffer = (this.controlBuffer ??= Buffer.allocUnsafe(MAX_CONTROL_PAYLOAD));
+      data.copy(buffer, this.controlLength);
+      this.controlPayload = buffer;
+    }
+    this.controlLength += data.length;
+  }
+
+  private endControlFrame(): void {
+    // The event gets a buffer of its own: a whole payload was copied already, a split one is copied now.
+    const payload = this.controlPayload === this.controlBuffer ? Buffer.from(this.controlPayload.subarray(0, this.controlLength)) : this.controlPayload;
+    this.controlPayload = EMPTY;
+    this.handleControlFrame(this.frameOpcode, payload);
   }
 
   private handleControlFrame(opcode: number, payload: Buffer): void {
     if (opcode === Opcode.Ping) {
       this.events.push(ProtocolEventKind.Ping, payload); // answered when handed out (see answer())
-      this.pauseIfBatchFull();
+      if (this.events.isFull) this.parser.pause();
     } else if (opcode === Opcode.Pong) {
       this.events.push(ProtocolEventKind.Pong, payload); // §5.5.3: an unsolicited pong is simply reported, never answered
-      this.pauseIfBatchFull();
+      if (this.events.isFull) this.parser.pause();
     } else {
       this.handleCloseFrame(payload);
     }
@@ -302,7 +322,7 @@ export class WebSocketProtocol implements FrameSink {
     // §7.1.1: the bytes behind a close frame are discarded, whatever they are. The answer is written
     // when the event is handed out (see answer()).
     this.parser.stop();
-    this.events.push(ProtocolEventKind.Close, undefined, false, false, { code: parsed.code, reason: parsed.reason, wasClean: true });
+    this.events.push(ProtocolEventKind.Close, undefined, { code: parsed.code, reason: parsed.reason, wasClean: true });
   }
 
   // ── Output ────────────────────────────────────────────────────────────────────────────────────
@@ -374,10 +394,9 @@ export class WebSocketProtocol implements FrameSink {
    */
   private fail(error: WebSocketError): void {
     this.parser.stop();
-    this.unparsed.length = 0;
-    this.unparsedOffset = 0;
-    this.events.push(ProtocolEventKind.Error, undefined, false, false, undefined, error);
-    this.events.push(ProtocolEventKind.Close, undefined, false, false, { code: error.closeCode, reason: error.message, wasClean: false });
+    this.dropUnparsed();
+    this.events.push(ProtocolEventKind.Error, undefined, undefined, error);
+    this.events.push(ProtocolEventKind.Close, undefined, { code: error.closeCode, reason: error.message, wasClean: false });
   }
 
   /**
