@@ -1,0 +1,43 @@
+// The timed side of bench/adapter-ab.ts, imported once per checkout under its own URL (as
+// parse-ab-driver.ts is, for the same reason): 100 echo connections of one checkout's WebSocketConnection
+// over in-memory duplex streams, so the measure is the adapter's own JavaScript with no system call in it.
+
+import { resolve } from 'node:path';
+import { Duplex } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+
+/** A socket stand-in: what is pushed into it is "received"; what is written to it is counted and dropped. */
+class CountingPipe extends Duplex {
+  written = 0;
+  override _read(): void {}
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.written += chunk.length;
+    done();
+  }
+}
+
+const CONNECTIONS = 100;
+
+/** Feed `chunk` to every connection `turns` times, letting the event loop turn between (the writes go out then). */
+export async function loadEchoConnections(checkout: string): Promise<(chunk: Buffer, turns: number) => Promise<number>> {
+  const { WebSocketConnection } = await import(pathToFileURL(resolve(checkout, 'lib/websocket/connection.ts')).href);
+  const pipes: CountingPipe[] = [];
+  for (let index = 0; index < CONNECTIONS; index++) {
+    const pipe = new CountingPipe();
+    const connection = new WebSocketConnection(pipe, 'server', {});
+    connection.on('message', (data: Buffer, isBinary: boolean) => connection.send(data, { binary: isBinary }));
+    pipes.push(pipe);
+  }
+  return async (chunk, turns) => {
+    let written = 0;
+    for (let turn = 0; turn < turns; turn++) {
+      for (const pipe of pipes) pipe.push(Buffer.from(chunk)); // a copy: the parser unmasks in place
+      await new Promise(setImmediate);
+    }
+    for (const pipe of pipes) {
+      written += pipe.written;
+      pipe.written = 0;
+    }
+    return written;
+  };
+}
