@@ -9,8 +9,8 @@ import { describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import { CloseCode } from '../lib/websocket/close-codes.ts';
 import { WebSocketError } from '../lib/websocket/errors.ts';
-import { MessageDeflater, type DeflaterSettings } from '../lib/websocket/permessage-deflate/deflater.ts';
-import { MessageInflater, type InflateResult } from '../lib/websocket/permessage-deflate/inflater.ts';
+import { MessageDeflater, SYNC_DEFLATE_MAX_BYTES, type DeflaterSettings } from '../lib/websocket/permessage-deflate/deflater.ts';
+import { MessageInflater, SYNC_INFLATE_MAX_BYTES, type InflateResult } from '../lib/websocket/permessage-deflate/inflater.ts';
 import { ZlibLimiter } from '../lib/websocket/permessage-deflate/zlib-limiter.ts';
 import { parseExtensions } from '../lib/websocket/extensions.ts';
 import { acceptOffer, buildOffer, checkResponse } from '../lib/websocket/permessage-deflate/negotiation.ts';
@@ -150,6 +150,134 @@ describe('round trips (RFC 7692 §7.2.1, §7.2.2)', () => {
       assert.equal(data.toString(), text);
     }
     receiver.inflater.release();
+  });
+});
+
+describe('small messages go through zlib synchronously (zlib-sync.ts), in step with the asynchronous path', () => {
+  /** A message of `length` bytes of JSON-like text (compressible, with repeats across messages). */
+  const textOf = (index: number, length: number): Buffer => {
+    const text = Buffer.alloc(length);
+    const source = jsonMessage(index);
+    for (let offset = 0; offset < length; offset += source.length) source.copy(text, offset);
+    return text;
+  };
+
+  for (const windowBits of [9, 12, 15]) {
+    for (const noContextTakeover of [false, true]) {
+      test(`window ${windowBits}, ${noContextTakeover ? 'no ' : ''}context takeover: small messages sync, large async, one window; ws reads them`, async () => {
+        const deflater = new MessageDeflater(deflaterSettings(windowBits, noContextTakeover));
+        const receiver = collectingInflater(windowBits, noContextTakeover);
+        const chunks: Buffer[] = [];
+        const syncInflater = new MessageInflater({ windowBits, noContextTakeover, maxMessageBytes: 64 * MiB }, (chunk) => chunks.push(chunk));
+        const ws = wsPeer(false, windowBits, noContextTakeover);
+        const sizes = [300, 1024, 40_000, 0, 700, 16 * 1024, 100_000, 1024, 1024];
+        for (const [index, size] of sizes.entries()) {
+          const message = textOf(index, size);
+          const now = deflater.deflateNow(message);
+          assert.equal(now === undefined, size > SYNC_DEFLATE_MAX_BYTES, `message ${index} (${size} B): compressed ${now === undefined ? 'asynchronously' : 'on the spot'}`);
+          const compressed = now ?? (await deflater.deflate(message));
+          assert.ok(compressed.ok);
+          // Our inflater: the synchronous path when the payload is small, else the asynchronous one.
+          const inflatedNow = syncInflater.inflateNow(compressed.payload);
+          assert.equal(inflatedNow === undefined, compressed.payload.length > SYNC_INFLATE_MAX_BYTES);
+          if (inflatedNow === undefined) {
+            syncInflater.write(compressed.payload);
+            assert.ok((await syncInflater.end()).ok);
+          } else {
+            assert.deepEqual(inflatedNow, { ok: true, byteLength: size });
+          }
+          assert.ok(Buffer.concat(chunks).equals(message), `message ${index} inflated on our mixed path`);
+          chunks.length = 0;
+          // The asynchronous inflater alone, and ws, read the same payloads in the same order.
+          assert.ok((await receiver.message(compressed.payload, 3)).data.equals(message));
+          assert.ok((await wsCall('decompress', ws, compressed.payload)).equals(message), `ws inflates message ${index}`);
+        }
+        assert.equal(syncInflater.holdsZlib, !noContextTakeover);
+        receiver.inflater.release();
+        syncInflater.release();
+        deflater.release();
+      });
+    }
+  }
+
+  test('a message waits its turn: nothing is compressed or inflated on the spot while earlier work is queued', async () => {
+    const deflater = new MessageDeflater(deflaterSettings(15, false));
+    const first = deflater.deflate(Buffer.alloc(100, 0x61));
+    assert.equal(deflater.deflateNow(Buffer.from('second')), undefined);
+    assert.ok((await first).ok);
+    assert.notEqual(deflater.deflateNow(Buffer.from('third')), undefined);
+    const inflater = new MessageInflater({ windowBits: 15, noContextTakeover: false, maxMessageBytes: MiB }, () => {});
+    inflater.write(zlib.deflateRawSync(Buffer.from('a'), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, 3));
+    assert.equal(inflater.inflateNow(Buffer.from([0x4a, 0x04, 0x00])), undefined, 'a message in progress comes first');
+    inflater.release();
+    deflater.release();
+  });
+
+  test('on the synchronous path too: corrupt data 1007, a bomb stopped at the limit with 1009, a final block then more messages', () => {
+    const corrupt = new MessageInflater({ windowBits: 15, noContextTakeover: false, maxMessageBytes: MiB }, () => {});
+    const refused = corrupt.inflateNow(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x00]));
+    assert.equal(refused?.ok, false);
+    if (refused !== undefined && !refused.ok) {
+      assert.equal(refused.error.code, 'INVALID_COMPRESSED_DATA');
+      assert.equal(refused.error.closeCode, CloseCode.InvalidPayload);
+    }
+    assert.equal(corrupt.holdsZlib, false);
+
+    // 1.5 KiB of compressed zeros inflate to 1.5 MiB: stopped at a 64 KiB limit.
+    const bomb = zlib.deflateRawSync(Buffer.alloc(1.5 * MiB), { level: 9, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const bombPayload = bomb.subarray(0, bomb.length - 4);
+    assert.ok(bombPayload.length <= SYNC_INFLATE_MAX_BYTES, `bomb is ${bombPayload.length} bytes`);
+    let delivered = 0;
+    const bounded = new MessageInflater({ windowBits: 15, noContextTakeover: false, maxMessageBytes: 64 * 1024 }, (chunk) => {
+      delivered += chunk.length;
+    });
+    const tooBig = bounded.inflateNow(bombPayload);
+    assert.equal(tooBig?.ok, false);
+    if (tooBig !== undefined && !tooBig.ok) assert.equal(tooBig.error.closeCode, CloseCode.MessageTooBig);
+    assert.ok(delivered <= 64 * 1024, `delivered ${delivered}`);
+
+    const chunks: Buffer[] = [];
+    const finalBlocks = new MessageInflater({ windowBits: 15, noContextTakeover: false, maxMessageBytes: MiB }, (chunk) => chunks.push(chunk));
+    for (const text of ['one', 'two', 'three']) {
+      assert.deepEqual(finalBlocks.inflateNow(zlib.deflateRawSync(Buffer.from(text))), { ok: true, byteLength: text.length });
+      assert.equal(Buffer.concat(chunks.splice(0)).toString(), text);
+    }
+    finalBlocks.release();
+  });
+
+  test('fuzz (seeded): random, truncated and corrupted small streams — never a throw, never past the limit, the same answer as the asynchronous path', async () => {
+    const random = seededRandom(1952);
+    const LIMIT = 64 * 1024;
+    const sources = Array.from({ length: 20 }, (_, index) => zlib.deflateRawSync(index % 2 === 0 ? jsonMessage(index) : farRepeats(3000, random), { level: 1 + (index % 9) }));
+    for (let round = 0; round < 600; round++) {
+      const source = sources[Math.floor(random() * sources.length)]!;
+      let input: Buffer;
+      if (round % 3 === 0) input = Buffer.from(Array.from({ length: Math.floor(random() * SYNC_INFLATE_MAX_BYTES) }, () => Math.floor(random() * 256)));
+      else if (round % 3 === 1) input = source.subarray(0, Math.floor(random() * source.length));
+      else {
+        input = Buffer.from(source);
+        for (let flips = 1 + Math.floor(random() * 4); flips > 0; flips--) input[Math.floor(random() * input.length)] ^= 1 << Math.floor(random() * 8);
+      }
+      input = input.subarray(0, SYNC_INFLATE_MAX_BYTES);
+      const windowBits = 8 + Math.floor(random() * 8);
+      const noContextTakeover = random() < 0.5;
+      const chunks: Buffer[] = [];
+      const inflater = new MessageInflater({ windowBits, noContextTakeover, maxMessageBytes: LIMIT }, (chunk) => chunks.push(chunk));
+      const result = inflater.inflateNow(input);
+      assert.notEqual(result, undefined, `round ${round}: a small payload takes the synchronous path`);
+      const data = Buffer.concat(chunks);
+      assert.ok(data.length <= LIMIT, `round ${round}: ${data.length} bytes delivered`);
+      // The asynchronous path as the adapter drives it: the whole payload given with end(), joined to its tail.
+      const referenceChunks: Buffer[] = [];
+      const referenceInflater = new MessageInflater({ windowBits, noContextTakeover, maxMessageBytes: LIMIT }, (chunk) => referenceChunks.push(chunk));
+      const reference = { result: await referenceInflater.end(input), data: Buffer.concat(referenceChunks) };
+      referenceInflater.release();
+      assert.equal(result!.ok, reference.result.ok, `round ${round}: same verdict as the asynchronous path`);
+      if (result!.ok) assert.ok(data.equals(reference.data), `round ${round}: same bytes`);
+      else if (!reference.result.ok) assert.equal(result!.error.code, reference.result.error.code);
+      inflater.inflateNow(zlib.deflateRawSync(Buffer.from('after'))); // whatever state the first left: an answer, no throw
+      inflater.release();
+    }
   });
 });
 

@@ -16,6 +16,7 @@ import { WebSocketError } from './errors.ts';
 import { MessageAssembler } from './message-assembler.ts';
 import { directionSettings, type PerMessageDeflateParams } from './permessage-deflate/negotiation.ts';
 import type { ResolvedPerMessageDeflateOptions } from './permessage-deflate/options.ts';
+import type { InflateResult } from './permessage-deflate/inflater.ts';
 import { PerMessageDeflateSession } from './permessage-deflate/session.ts';
 import { Utf8Validator } from './utf8.ts';
 
@@ -60,9 +61,27 @@ export class CompressionStage {
   /** Inflate one whole received message (its compressed payload, all frames joined). Never rejects. */
   async inflate(payload: Buffer, isBinary: boolean): Promise<InflatedMessage> {
     this.inflatingText = !isBinary;
-    const result = await this.session.inflater.end(payload); // with end(): payload and tail in one zlib trip
+    return this.finishInflated(await this.session.inflater.end(payload)); // with end(): payload and tail in one zlib trip
+  }
+
+  /**
+   * Inflate a small received message now (see MessageInflater.inflateNow), or undefined: then
+   * `inflate()` it. Hot path for small compressed messages: no threadpool trip, no promise.
+   */
+  inflateNow(payload: Buffer, isBinary: boolean): InflatedMessage | undefined {
+    this.inflatingText = !isBinary;
+    const result = this.session.inflater.inflateNow(payload);
+    if (result === undefined) return undefined;
+    return this.finishInflated(result);
+  }
+
+  /** The message inflated so far, once zlib is done with it: checked as a whole (its UTF-8 end) and taken. */
+  private finishInflated(result: InflateResult): InflatedMessage {
     const data = this.inflated.take();
-    if (!result.ok) return result;
+    if (!result.ok) {
+      this.validator.reset();
+      return result;
+    }
     if (this.inflatingText && !this.validator.finish()) {
       return { ok: false, error: new WebSocketError('INVALID_UTF8', CloseCode.InvalidPayload, 'text message ends inside a UTF-8 character') };
     }
@@ -112,6 +131,15 @@ export class CompressionStage {
     if (!compress) {
       this.enqueueAction(message.length, () => send(message, false));
       return;
+    }
+    if (this.queue.length === 0) {
+      // Nothing waits: a small message is compressed now and sent at once (no threadpool trip, no promise).
+      const result = this.session.deflater.deflateNow(message);
+      if (result !== undefined) {
+        if (result.ok) send(result.payload, true);
+        else if (result.error.code !== 'COMPRESSION_RELEASED') this.onDeflateError(result.error);
+        return;
+      }
     }
     const entry: QueuedSend = { ready: false, byteLength: message.length, run: () => {} };
     this.queue.push(entry);

@@ -406,6 +406,16 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
    * arrives meanwhile (see receive: a peer cannot pile up inflate work), and resumes once it is delivered.
    */
   private inflate(compression: CompressionStage, data: Buffer, isBinary: boolean): void {
+    // A small message is inflated on the spot, and delivered like any other (deliverEvents catches).
+    const now = compression.inflateNow(data, isBinary);
+    if (now !== undefined) {
+      if (now.ok) {
+        if (!this.applicationFailed) this.emit('message', now.data, isBinary);
+      } else {
+        this.core.failConnection(now.error);
+      }
+      return;
+    }
     this.inflating = true;
     void compression.inflate(data, isBinary).then((result) => {
       if (!this.inflating) return; // released: the connection is gone

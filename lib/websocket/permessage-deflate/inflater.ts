@@ -9,9 +9,11 @@
 //
 // Sync or async zlib: Node's only public zlib object that keeps state between calls (which context
 // takeover needs) is the stream (zlib.createInflateRaw), and streams run on the libuv threadpool, so
-// this is asynchronous. The one-shot sync calls (inflateRawSync) would need a fresh zlib context per
-// message, cannot resume across fragments, and hold the event loop for a whole bomb. Work is queued
-// through the process-wide limiter (zlib-limiter.ts), in call order, so messages come out in order.
+// the general path is asynchronous. Work is queued through the process-wide limiter (zlib-limiter.ts),
+// in call order, so messages come out in order. A small whole message with nothing queued before it is
+// inflated synchronously instead (`inflateNow`, through zlib-sync.ts): a threadpool trip costs ten times
+// the work there. "Small" is SYNC_INFLATE_MAX_BYTES of compressed input, which bounds how long it can
+// hold the event loop even when it is a bomb.
 //
 // Memory: the zlib object is created on the first piece, not with the connection (an idle connection
 // holds none), and without context takeover it is freed after each message (nothing kept between).
@@ -20,6 +22,7 @@ import zlib from 'node:zlib';
 import { CloseCode } from '../close-codes.ts';
 import { WebSocketError } from '../errors.ts';
 import { DEFLATE_TAIL } from './constants.ts';
+import { canStepSync, stepSync, SyncStep } from './zlib-sync.ts';
 import { sharedZlibLimiter, type ZlibLimiter } from './zlib-limiter.ts';
 
 export interface InflaterSettings {
@@ -53,6 +56,16 @@ const OUTPUT_CHUNK_BYTES = 64 * 1024;
 
 /** Batches up to this size are copied into one buffer: a copy is cheaper than a threadpool round trip. */
 const JOIN_BELOW_BYTES = 16 * 1024;
+
+/**
+ * A whole compressed message up to this size is inflated synchronously (`inflateNow`). Deflate expands
+ * at most about 1032:1, so this is at most ~2 MiB of output — under 2 ms of zlib on the event loop for
+ * the worst bomb (and maxMessageBytes stops it sooner when smaller). A 1 KiB JSON message compresses
+ * to 20–250 bytes.
+ */
+export const SYNC_INFLATE_MAX_BYTES = 2048;
+
+const SYNC_FLUSH = zlib.constants.Z_SYNC_FLUSH;
 
 function isPiece(item: Buffer | EndOfMessage): item is Buffer {
   return item instanceof Uint8Array;
@@ -133,6 +146,33 @@ export class MessageInflater {
       this.queue.push({ resolve, empty });
       this.schedule();
     });
+  }
+
+  /**
+   * Inflate a whole message now, synchronously, if it is small (SYNC_INFLATE_MAX_BYTES) and nothing is
+   * queued before it; otherwise undefined, and the caller takes the asynchronous way (`end()`). Output
+   * goes to `onData` as with `end()`, within the same limits.
+   */
+  inflateNow(payload: Buffer): InflateResult | undefined {
+    if (this.failure !== undefined || !this.idle || this.bytesSinceEnd !== 0 || payload.length > SYNC_INFLATE_MAX_BYTES) return undefined;
+    if (payload.length === 0) return { ok: true, byteLength: 0 }; // an empty message: zlib must not see a lone tail (see end())
+    const stream = (this.stream ??= this.createStream());
+    if (!canStepSync(stream)) return undefined;
+    this.messageBytes = 0;
+    const input = Buffer.allocUnsafe(payload.length + DEFLATE_TAIL.length);
+    payload.copy(input, 0);
+    DEFLATE_TAIL.copy(input, payload.length);
+    const step = stepSync(stream, input, SYNC_FLUSH, (piece) => {
+      this.output(piece);
+      return this.failure === undefined;
+    });
+    if (step === SyncStep.Failed) this.fail(corruptStream(new Error('invalid deflate data')));
+    if (this.failure !== undefined) return { ok: false, error: this.failure };
+    const byteLength = this.messageBytes;
+    this.messageBytes = 0;
+    // As after an asynchronous message (batchDone): no context kept, or the peer ended its deflate stream.
+    if (this.settings.noContextTakeover || step === SyncStep.StreamEnded) this.dropStream();
+    return { ok: true, byteLength };
   }
 
   /** Free the zlib state now. Pending `end()` calls resolve with COMPRESSION_RELEASED; later calls are ignored. */
