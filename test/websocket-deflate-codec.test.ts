@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import { CloseCode } from '../lib/websocket/close-codes.ts';
 import { WebSocketError } from '../lib/websocket/errors.ts';
 import { MessageDeflater, SYNC_DEFLATE_MAX_BYTES, type DeflaterSettings } from '../lib/websocket/permessage-deflate/deflater.ts';
-import { MessageInflater, SYNC_INFLATE_MAX_BYTES, type InflateResult } from '../lib/websocket/permessage-deflate/inflater.ts';
+import { MessageInflater, SYNC_INFLATE_MAX_BYTES, SYNC_OUTPUT_BYTES, type InflateResult } from '../lib/websocket/permessage-deflate/inflater.ts';
 import { ZlibLimiter } from '../lib/websocket/permessage-deflate/zlib-limiter.ts';
 import { parseExtensions } from '../lib/websocket/extensions.ts';
 import { acceptOffer, buildOffer, checkResponse } from '../lib/websocket/permessage-deflate/negotiation.ts';
@@ -153,7 +153,7 @@ describe('round trips (RFC 7692 §7.2.1, §7.2.2)', () => {
   });
 });
 
-describe('small messages go through zlib synchronously (zlib-sync.ts), in step with the asynchronous path', () => {
+describe('messages inflated and compressed on the spot (zlib-sync.ts), in step with the threadpool path', () => {
   /** A message of `length` bytes of JSON-like text (compressible, with repeats across messages). */
   const textOf = (index: number, length: number): Buffer => {
     const text = Buffer.alloc(length);
@@ -170,22 +170,18 @@ describe('small messages go through zlib synchronously (zlib-sync.ts), in step w
         const chunks: Buffer[] = [];
         const syncInflater = new MessageInflater({ windowBits, noContextTakeover, maxMessageBytes: 64 * MiB }, (chunk) => chunks.push(chunk));
         const ws = wsPeer(false, windowBits, noContextTakeover);
-        const sizes = [300, 1024, 40_000, 0, 700, 16 * 1024, 100_000, 1024, 1024];
+        const sizes = [300, 1024, 40_000, 0, 700, 16 * 1024, 100_000, 1024, 3 * MiB, 1024, 1024];
         for (const [index, size] of sizes.entries()) {
           const message = textOf(index, size);
           const now = deflater.deflateNow(message);
           assert.equal(now === undefined, size > SYNC_DEFLATE_MAX_BYTES, `message ${index} (${size} B): compressed ${now === undefined ? 'asynchronously' : 'on the spot'}`);
           const compressed = now ?? (await deflater.deflate(message));
           assert.ok(compressed.ok);
-          // Our inflater: the synchronous path when the payload is small, else the asynchronous one.
-          const inflatedNow = syncInflater.inflateNow(compressed.payload);
-          assert.equal(inflatedNow === undefined, compressed.payload.length > SYNC_INFLATE_MAX_BYTES);
-          if (inflatedNow === undefined) {
-            syncInflater.write(compressed.payload);
-            assert.ok((await syncInflater.end()).ok);
-          } else {
-            assert.deepEqual(inflatedNow, { ok: true, byteLength: size });
-          }
+          // Our inflater: on the spot when the payload is small and its output under the budget, else
+          // (or from there on) through the threadpool.
+          const inflated = syncInflater.inflateMessage(compressed.payload);
+          assert.equal(inflated instanceof Promise, compressed.payload.length > SYNC_INFLATE_MAX_BYTES || size >= SYNC_OUTPUT_BYTES, `message ${index} (${size} B, ${compressed.payload.length} B compressed)`);
+          assert.deepEqual(await inflated, { ok: true, byteLength: size });
           assert.ok(Buffer.concat(chunks).equals(message), `message ${index} inflated on our mixed path`);
           chunks.length = 0;
           // The asynchronous inflater alone, and ws, read the same payloads in the same order.
@@ -206,43 +202,81 @@ describe('small messages go through zlib synchronously (zlib-sync.ts), in step w
     assert.equal(deflater.deflateNow(Buffer.from('second')), undefined);
     assert.ok((await first).ok);
     assert.notEqual(deflater.deflateNow(Buffer.from('third')), undefined);
-    const inflater = new MessageInflater({ windowBits: 15, noContextTakeover: false, maxMessageBytes: MiB }, () => {});
-    inflater.write(zlib.deflateRawSync(Buffer.from('a'), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, 3));
-    assert.equal(inflater.inflateNow(Buffer.from([0x4a, 0x04, 0x00])), undefined, 'a message in progress comes first');
+    const chunks: Buffer[] = [];
+    const inflater = new MessageInflater({ windowBits: 15, noContextTakeover: false, maxMessageBytes: MiB }, (chunk) => chunks.push(chunk));
+    const one = zlib.deflateRawSync(Buffer.from('one'), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    inflater.write(one.subarray(0, one.length - 4)); // a message through the stream, still in zlib's hands
+    const firstDone = inflater.end();
+    const queued = inflater.inflateMessage(zlib.deflateRawSync(Buffer.from('two'), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4));
+    assert.ok(queued instanceof Promise, 'the next message waits behind it');
+    assert.deepEqual(await firstDone, { ok: true, byteLength: 3 });
+    assert.deepEqual(await queued, { ok: true, byteLength: 3 });
+    assert.equal(Buffer.concat(chunks).toString(), 'onetwo');
     inflater.release();
     deflater.release();
   });
 
-  test('on the synchronous path too: corrupt data 1007, a bomb stopped at the limit with 1009, a final block then more messages', () => {
+  test('on the spot too: corrupt data 1007, a bomb stopped at the limit with 1009, final blocks then more messages', () => {
     const corrupt = new MessageInflater({ windowBits: 15, noContextTakeover: false, maxMessageBytes: MiB }, () => {});
-    const refused = corrupt.inflateNow(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x00]));
-    assert.equal(refused?.ok, false);
-    if (refused !== undefined && !refused.ok) {
-      assert.equal(refused.error.code, 'INVALID_COMPRESSED_DATA');
-      assert.equal(refused.error.closeCode, CloseCode.InvalidPayload);
-    }
+    const refused = corrupt.inflateMessage(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x00]));
+    assert.ok(!(refused instanceof Promise) && !refused.ok);
+    assert.equal(refused.error.code, 'INVALID_COMPRESSED_DATA');
+    assert.equal(refused.error.closeCode, CloseCode.InvalidPayload);
     assert.equal(corrupt.holdsZlib, false);
 
-    // 1.5 KiB of compressed zeros inflate to 1.5 MiB: stopped at a 64 KiB limit.
+    // 1.5 KiB of compressed zeros inflate to 1.5 MiB: stopped at a 64 KiB limit before the budget ends.
     const bomb = zlib.deflateRawSync(Buffer.alloc(1.5 * MiB), { level: 9, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    const bombPayload = bomb.subarray(0, bomb.length - 4);
-    assert.ok(bombPayload.length <= SYNC_INFLATE_MAX_BYTES, `bomb is ${bombPayload.length} bytes`);
     let delivered = 0;
     const bounded = new MessageInflater({ windowBits: 15, noContextTakeover: false, maxMessageBytes: 64 * 1024 }, (chunk) => {
       delivered += chunk.length;
     });
-    const tooBig = bounded.inflateNow(bombPayload);
-    assert.equal(tooBig?.ok, false);
-    if (tooBig !== undefined && !tooBig.ok) assert.equal(tooBig.error.closeCode, CloseCode.MessageTooBig);
+    const tooBig = bounded.inflateMessage(bomb.subarray(0, bomb.length - 4));
+    assert.ok(!(tooBig instanceof Promise) && !tooBig.ok);
+    assert.equal(tooBig.error.closeCode, CloseCode.MessageTooBig);
     assert.ok(delivered <= 64 * 1024, `delivered ${delivered}`);
 
     const chunks: Buffer[] = [];
     const finalBlocks = new MessageInflater({ windowBits: 15, noContextTakeover: false, maxMessageBytes: MiB }, (chunk) => chunks.push(chunk));
     for (const text of ['one', 'two', 'three']) {
-      assert.deepEqual(finalBlocks.inflateNow(zlib.deflateRawSync(Buffer.from(text))), { ok: true, byteLength: text.length });
+      assert.deepEqual(finalBlocks.inflateMessage(zlib.deflateRawSync(Buffer.from(text))), { ok: true, byteLength: text.length });
       assert.equal(Buffer.concat(chunks.splice(0)).toString(), text);
     }
     finalBlocks.release();
+  });
+
+  test('a message past the synchronous budget goes on through the threadpool from where it stopped: whole, in order, bounded', async () => {
+    const deflate = zlib.createDeflateRaw({ level: 9 });
+    const compress = async (data: Buffer): Promise<Buffer> => {
+      const out: Buffer[] = [];
+      const onData = (chunk: Buffer) => out.push(chunk);
+      deflate.on('data', onData);
+      deflate.write(data);
+      await new Promise<void>((resolve) => deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve()));
+      deflate.off('data', onData);
+      const flushed = Buffer.concat(out);
+      return flushed.subarray(0, flushed.length - 4);
+    };
+    const big = Buffer.alloc(5 * MiB, 0x61);
+    const chunks: Buffer[] = [];
+    const inflater = new MessageInflater({ windowBits: 15, noContextTakeover: false, maxMessageBytes: 16 * MiB }, (chunk) => chunks.push(chunk));
+    const bigPayload = await compress(big);
+    assert.ok(bigPayload.length <= SYNC_INFLATE_MAX_BYTES, `${bigPayload.length} bytes compressed`);
+    const first = inflater.inflateMessage(bigPayload);
+    assert.ok(first instanceof Promise, 'past the budget: the rest through the threadpool');
+    const behind = inflater.inflateMessage(await compress(Buffer.from('and then a small one')));
+    assert.ok(behind instanceof Promise, 'a message behind it waits its turn');
+    assert.deepEqual(await first, { ok: true, byteLength: big.length });
+    assert.ok(Buffer.concat(chunks.splice(0)).equals(big));
+    assert.deepEqual(await behind, { ok: true, byteLength: 20 });
+    assert.equal(Buffer.concat(chunks.splice(0)).toString(), 'and then a small one');
+    // The window carried through both paths: a message that only refers back to them reads right.
+    assert.deepEqual(inflater.inflateMessage(await compress(Buffer.alloc(1000, 0x61))), { ok: true, byteLength: 1000 });
+    // And a bomb past the budget is still stopped at the limit.
+    const limited = new MessageInflater({ windowBits: 15, noContextTakeover: false, maxMessageBytes: 2 * MiB }, () => {});
+    const bombResult = await limited.inflateMessage(zlib.deflateRawSync(Buffer.alloc(8 * MiB), { level: 9 }));
+    assert.ok(!bombResult.ok && bombResult.error.closeCode === CloseCode.MessageTooBig);
+    inflater.release();
+    deflate.close();
   });
 
   test('fuzz (seeded): random, truncated and corrupted small streams — never a throw, never past the limit, the same answer as the asynchronous path', async () => {
@@ -263,8 +297,7 @@ describe('small messages go through zlib synchronously (zlib-sync.ts), in step w
       const noContextTakeover = random() < 0.5;
       const chunks: Buffer[] = [];
       const inflater = new MessageInflater({ windowBits, noContextTakeover, maxMessageBytes: LIMIT }, (chunk) => chunks.push(chunk));
-      const result = inflater.inflateNow(input);
-      assert.notEqual(result, undefined, `round ${round}: a small payload takes the synchronous path`);
+      const result = await inflater.inflateMessage(input);
       const data = Buffer.concat(chunks);
       assert.ok(data.length <= LIMIT, `round ${round}: ${data.length} bytes delivered`);
       // The asynchronous path as the adapter drives it: the whole payload given with end(), joined to its tail.
@@ -275,7 +308,7 @@ describe('small messages go through zlib synchronously (zlib-sync.ts), in step w
       assert.equal(result!.ok, reference.result.ok, `round ${round}: same verdict as the asynchronous path`);
       if (result!.ok) assert.ok(data.equals(reference.data), `round ${round}: same bytes`);
       else if (!reference.result.ok) assert.equal(result!.error.code, reference.result.error.code);
-      inflater.inflateNow(zlib.deflateRawSync(Buffer.from('after'))); // whatever state the first left: an answer, no throw
+      await inflater.inflateMessage(zlib.deflateRawSync(Buffer.from('after'))); // whatever state the first left: an answer, no throw
       inflater.release();
     }
   });

@@ -58,21 +58,15 @@ export class CompressionStage {
 
   // ── Received messages ─────────────────────────────────────────────────────────────────────────
 
-  /** Inflate one whole received message (its compressed payload, all frames joined). Never rejects. */
-  async inflate(payload: Buffer, isBinary: boolean): Promise<InflatedMessage> {
-    this.inflatingText = !isBinary;
-    return this.finishInflated(await this.session.inflater.end(payload)); // with end(): payload and tail in one zlib trip
-  }
-
   /**
-   * Inflate a small received message now (see MessageInflater.inflateNow), or undefined: then
-   * `inflate()` it. Hot path for small compressed messages: no threadpool trip, no promise.
+   * Inflate one whole received message (its compressed payload, all frames joined): at once when it is
+   * small and nothing waits before it (the hot path: no threadpool trip, no promise), else a promise.
+   * Never rejects.
    */
-  inflateNow(payload: Buffer, isBinary: boolean): InflatedMessage | undefined {
+  inflateMessage(payload: Buffer, isBinary: boolean): InflatedMessage | Promise<InflatedMessage> {
     this.inflatingText = !isBinary;
-    const result = this.session.inflater.inflateNow(payload);
-    if (result === undefined) return undefined;
-    return this.finishInflated(result);
+    const result = this.session.inflater.inflateMessage(payload);
+    return result instanceof Promise ? result.then((settled) => this.finishInflated(settled)) : this.finishInflated(result);
   }
 
   /** The message inflated so far, once zlib is done with it: checked as a whole (its UTF-8 end) and taken. */

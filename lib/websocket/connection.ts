@@ -406,18 +406,15 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
    * arrives meanwhile (see receive: a peer cannot pile up inflate work), and resumes once it is delivered.
    */
   private inflate(compression: CompressionStage, data: Buffer, isBinary: boolean): void {
-    // A small message is inflated on the spot, and delivered like any other (deliverEvents catches).
-    const now = compression.inflateNow(data, isBinary);
-    if (now !== undefined) {
-      if (now.ok) {
-        if (!this.applicationFailed) this.emit('message', now.data, isBinary);
-      } else {
-        this.core.failConnection(now.error);
-      }
+    const inflated = compression.inflateMessage(data, isBinary);
+    if (!(inflated instanceof Promise)) {
+      // Inflated on the spot: delivered like any other message (deliverEvents catches what a listener throws).
+      if (!inflated.ok) this.core.failConnection(inflated.error);
+      else if (!this.applicationFailed) this.emit('message', inflated.data, isBinary);
       return;
     }
     this.inflating = true;
-    void compression.inflate(data, isBinary).then((result) => {
+    void inflated.then((result) => {
       if (!this.inflating) return; // released: the connection is gone
       this.inflating = false;
       if (result.ok) {

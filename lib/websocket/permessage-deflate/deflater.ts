@@ -98,7 +98,7 @@ export class MessageDeflater {
     if (!canStepSync(stream)) return undefined;
     const pieces: Buffer[] = [];
     let total = 0;
-    const step = stepSync(stream, message, SYNC_FLUSH, (piece) => {
+    const { step } = stepSync(stream, message, SYNC_FLUSH, (piece) => {
       pieces.push(piece);
       total += piece.length;
       return true;

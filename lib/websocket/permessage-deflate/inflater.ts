@@ -10,10 +10,11 @@
 // Sync or async zlib: Node's only public zlib object that keeps state between calls (which context
 // takeover needs) is the stream (zlib.createInflateRaw), and streams run on the libuv threadpool, so
 // the general path is asynchronous. Work is queued through the process-wide limiter (zlib-limiter.ts),
-// in call order, so messages come out in order. A small whole message with nothing queued before it is
-// inflated synchronously instead (`inflateNow`, through zlib-sync.ts): a threadpool trip costs ten times
-// the work there. "Small" is SYNC_INFLATE_MAX_BYTES of compressed input, which bounds how long it can
-// hold the event loop even when it is a bomb.
+// in call order, so messages come out in order. A whole message with nothing queued before it is
+// inflated synchronously instead (`inflateMessage`, through zlib-sync.ts): for a small message a
+// threadpool trip costs ten times the work. The event loop is held for at most SYNC_OUTPUT_BYTES of
+// output: a message that inflates to more (a large one, or a bomb) goes on through the threadpool from
+// where it stopped, on the same zlib state.
 //
 // Memory: the zlib object is created on the first piece, not with the connection (an idle connection
 // holds none), and without context takeover it is freed after each message (nothing kept between).
@@ -43,6 +44,8 @@ interface EndOfMessage {
   resolve: (result: InflateResult) => void;
   /** No payload byte came for this message: it is empty, and zlib must not see a lone tail. */
   empty: boolean;
+  /** The tail is already in the queued input (a message that began synchronously). */
+  tailQueued?: boolean;
 }
 
 /**
@@ -57,13 +60,14 @@ const OUTPUT_CHUNK_BYTES = 64 * 1024;
 /** Batches up to this size are copied into one buffer: a copy is cheaper than a threadpool round trip. */
 const JOIN_BELOW_BYTES = 16 * 1024;
 
+/** A received message up to this size (compressed) starts inflating synchronously (`inflateMessage`). */
+export const SYNC_INFLATE_MAX_BYTES = 64 * 1024;
+
 /**
- * A whole compressed message up to this size is inflated synchronously (`inflateNow`). Deflate expands
- * at most about 1032:1, so this is at most ~2 MiB of output — under 2 ms of zlib on the event loop for
- * the worst bomb (and maxMessageBytes stops it sooner when smaller). A 1 KiB JSON message compresses
- * to 20–250 bytes.
+ * Output a message may produce synchronously before the rest goes through the threadpool: about 1 ms of
+ * zlib on the event loop (inflating runs at 1–2 GB/s), however far a bomb would expand.
  */
-export const SYNC_INFLATE_MAX_BYTES = 2048;
+export const SYNC_OUTPUT_BYTES = 1024 * 1024;
 
 const SYNC_FLUSH = zlib.constants.Z_SYNC_FLUSH;
 
@@ -149,30 +153,45 @@ export class MessageInflater {
   }
 
   /**
-   * Inflate a whole message now, synchronously, if it is small (SYNC_INFLATE_MAX_BYTES) and nothing is
-   * queued before it; otherwise undefined, and the caller takes the asynchronous way (`end()`). Output
-   * goes to `onData` as with `end()`, within the same limits.
+   * Inflate a whole message, synchronously when nothing is queued before it and it is no larger than
+   * SYNC_INFLATE_MAX_BYTES (then the result comes back at once); otherwise, or once it has produced
+   * SYNC_OUTPUT_BYTES, through the threadpool (a promise). Output goes to `onData` as with `end()`,
+   * within the same limits.
    */
-  inflateNow(payload: Buffer): InflateResult | undefined {
-    if (this.failure !== undefined || !this.idle || this.bytesSinceEnd !== 0 || payload.length > SYNC_INFLATE_MAX_BYTES) return undefined;
+  inflateMessage(payload: Buffer): InflateResult | Promise<InflateResult> {
+    if (this.failure !== undefined || !this.idle || this.bytesSinceEnd !== 0 || payload.length > SYNC_INFLATE_MAX_BYTES) return this.end(payload);
     if (payload.length === 0) return { ok: true, byteLength: 0 }; // an empty message: zlib must not see a lone tail (see end())
     const stream = (this.stream ??= this.createStream());
-    if (!canStepSync(stream)) return undefined;
+    if (!canStepSync(stream)) return this.end(payload);
     this.messageBytes = 0;
     const input = Buffer.allocUnsafe(payload.length + DEFLATE_TAIL.length);
     payload.copy(input, 0);
     DEFLATE_TAIL.copy(input, payload.length);
-    const step = stepSync(stream, input, SYNC_FLUSH, (piece) => {
+    const { step, inputUsed } = stepSync(stream, input, SYNC_FLUSH, (piece) => {
       this.output(piece);
-      return this.failure === undefined;
+      return this.failure === undefined && this.messageBytes < SYNC_OUTPUT_BYTES;
     });
     if (step === SyncStep.Failed) this.fail(corruptStream(new Error('invalid deflate data')));
     if (this.failure !== undefined) return { ok: false, error: this.failure };
+    if (step === SyncStep.Stopped) return this.continueOnThreadpool(input.subarray(inputUsed));
     const byteLength = this.messageBytes;
     this.messageBytes = 0;
     // As after an asynchronous message (batchDone): no context kept, or the peer ended its deflate stream.
     if (this.settings.noContextTakeover || step === SyncStep.StreamEnded) this.dropStream();
     return { ok: true, byteLength };
+  }
+
+  /**
+   * The rest of a message that began synchronously: its remaining input (tail included, possibly none
+   * left: zlib may still hold output) goes through the stream, counted on from `messageBytes`.
+   */
+  private continueOnThreadpool(rest: Buffer): Promise<InflateResult> {
+    return new Promise((resolve) => {
+      this.queue.push(rest);
+      this.queuedBytes += rest.length;
+      this.queue.push({ resolve, empty: false, tailQueued: true });
+      this.schedule();
+    });
   }
 
   /** Free the zlib state now. Pending `end()` calls resolve with COMPRESSION_RELEASED; later calls are ignored. */
@@ -212,14 +231,14 @@ export class MessageInflater {
         batchBytes += item.length;
       } else {
         end = item;
-        if (!end.empty) {
+        if (!end.empty && end.tailQueued !== true) {
           pieces.push(DEFLATE_TAIL);
           batchBytes += DEFLATE_TAIL.length;
         }
         break;
       }
     }
-    this.queuedBytes -= batchBytes - (end === undefined || end.empty ? 0 : DEFLATE_TAIL.length);
+    this.queuedBytes -= batchBytes - (end === undefined || end.empty || end.tailQueued === true ? 0 : DEFLATE_TAIL.length);
     this.endInFlight = end;
     const onWritten = () => this.batchDone(stream);
     if (pieces.length > 1 && batchBytes <= JOIN_BELOW_BYTES) {

@@ -54,9 +54,11 @@ export function canStepSync(stream: ZlibStream): boolean {
 
 /**
  * Feed `input` to the stream's zlib with `flush` (Z_SYNC_FLUSH: all output comes out), synchronously.
- * Each piece of output goes to `onOutput` as a fresh Buffer of its own; returning false from it stops.
+ * Each piece of output goes to `onOutput` as a fresh Buffer of its own; returning false from it stops,
+ * and then `inputUsed` says how much of `input` zlib took (the rest, and any output zlib still holds,
+ * can follow through the stream's asynchronous `write`).
  */
-export function stepSync(stream: ZlibStream, input: Buffer, flush: number, onOutput: (piece: Buffer) => boolean): SyncStep {
+export function stepSync(stream: ZlibStream, input: Buffer, flush: number, onOutput: (piece: Buffer) => boolean): { step: SyncStep; inputUsed: number } {
   const internals = stream as unknown as ZlibStreamInternals;
   const handle = internals._handle!;
   const state = internals._writeState!;
@@ -64,14 +66,14 @@ export function stepSync(stream: ZlibStream, input: Buffer, flush: number, onOut
   let inputLeft = input.length;
   for (;;) {
     handle.writeSync(flush, input, inputOffset, inputLeft, scratch, 0, scratch.length);
-    if (stream.destroyed) return SyncStep.Failed; // zlib's error handler destroyed the stream
+    if (stream.destroyed) return { step: SyncStep.Failed, inputUsed: inputOffset }; // zlib's error handler destroyed the stream
     const outputLeft = state[0]!;
     const produced = scratch.length - outputLeft;
     inputOffset += inputLeft - state[1]!;
     inputLeft = state[1]!;
-    if (produced > 0 && !onOutput(Buffer.from(scratch.subarray(0, produced)))) return SyncStep.Stopped;
+    if (produced > 0 && !onOutput(Buffer.from(scratch.subarray(0, produced)))) return { step: SyncStep.Stopped, inputUsed: inputOffset };
     // Output space left over means zlib said all it had. Input left over as well means it stopped
     // taking input: the deflate stream ended (the same rule node:zlib's own stream applies).
-    if (outputLeft !== 0) return inputLeft > 0 ? SyncStep.StreamEnded : SyncStep.Done;
+    if (outputLeft !== 0) return { step: inputLeft > 0 ? SyncStep.StreamEnded : SyncStep.Done, inputUsed: inputOffset };
   }
 }
