@@ -1,14 +1,15 @@
 // permessage-deflate on a live connection (RFC 7692 §6, §7.2): the stage between the sans-I/O core and
 // the application, in the adapter layer. The core only checks RSV1 and flags a message "compressed";
 // this stage inflates received messages and deflates sent ones with the connection's
-// PerMessageDeflateSession (permessage-deflate/), whose zlib work is asynchronous.
+// PerMessageDeflateSession (permessage-deflate/). A message with nothing waiting before it is handled
+// on the spot (zlib-sync.ts); otherwise zlib's work is asynchronous, which the rules below are for.
 //
 // Received: one compressed message at a time. The adapter stops taking events from the core (and pauses
 // the socket) until the message is inflated, so messages keep their order and a peer cannot queue up
 // unbounded work. The inflated size counts against maxMessageBytes as zlib produces it (1009), and text
 // is checked as UTF-8 piece by piece as it comes out of zlib (1007 at the first bad byte).
 //
-// Sent: messages leave in call order even though compressing takes a trip to the threadpool: while any
+// Sent: messages leave in call order even when compressing takes a trip to the threadpool: while any
 // message is being compressed, later ones (compressed or not, and a close) wait in a queue behind it.
 
 import { CloseCode } from './close-codes.ts';
