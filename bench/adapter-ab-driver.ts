@@ -1,5 +1,5 @@
 // The timed side of bench/adapter-ab.ts, imported once per checkout under its own URL (as
-// parse-ab-driver.ts is, for the same reason): 100 echo connections of one checkout's WebSocketConnection
+// parse-ab-driver.ts is, for the same reason: ab-checkouts.ts): 100 echo connections of one checkout's WebSocketConnection
 // over in-memory duplex streams, so the measure is the adapter's own JavaScript with no system call in it.
 
 import { resolve } from 'node:path';
@@ -16,13 +16,14 @@ class CountingPipe extends Duplex {
   }
 }
 
-const CONNECTIONS = 100;
-
-/** Feed `chunk` to every connection `turns` times, letting the event loop turn between (the writes go out then). */
-export async function loadEchoConnections(checkout: string): Promise<(chunk: Buffer, turns: number) => Promise<number>> {
+/**
+ * `connections` echo connections of one checkout; the function returned feeds `chunk` to every one
+ * `turns` times, letting the event loop turn between (the writes go out then), and returns the bytes written.
+ */
+export async function loadEchoConnections(checkout: string, connections: number): Promise<(chunk: Buffer, turns: number) => Promise<number>> {
   const { WebSocketConnection } = await import(pathToFileURL(resolve(checkout, 'lib/websocket/connection.ts')).href);
   const pipes: CountingPipe[] = [];
-  for (let index = 0; index < CONNECTIONS; index++) {
+  for (let index = 0; index < connections; index++) {
     const pipe = new CountingPipe();
     const connection = new WebSocketConnection(pipe, 'server', {});
     connection.on('message', (data: Buffer, isBinary: boolean) => connection.send(data, { binary: isBinary }));

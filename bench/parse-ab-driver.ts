@@ -1,6 +1,5 @@
-// The timed loop of bench/parse-ab.ts, imported once per checkout (under a different URL each time), so
-// each core runs through call sites of its own. With one shared loop, V8's inline caches at `receive`
-// and `nextEvent` would see both cores and slow both: the comparison would measure that, not the cores.
+// The timed loop of bench/parse-ab.ts, imported once per checkout (under a different URL each time, see
+// ab-checkouts.ts), so each core runs through call sites of its own.
 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
