@@ -1,7 +1,10 @@
-// Why the codec is asynchronous: the cost of compressing and inflating 1 KiB JSON messages one after
-// another through (a) our MessageDeflater/MessageInflater (zlib streams on the threadpool, state kept),
-// (b) Node's public one-shot sync calls (deflateRawSync/inflateRawSync: a fresh zlib context per message,
-// so no context takeover is possible), (c) ws's PerMessageDeflate. Microseconds per message, best of runs.
+// What a small compressed message costs on each zlib path: 1 KiB JSON messages compressed and inflated
+// one after another through (a) our codec on the spot (MessageDeflater.deflateNow and
+// MessageInflater.inflateMessage: the zlib stream's handle stepped synchronously, state kept; the path a
+// small message takes when nothing waits before it), (b) our codec through the threadpool (deflate() and
+// end(): the zlib stream's asynchronous API, the path for large or queued messages), (c) Node's public
+// one-shot sync calls (deflateRawSync/inflateRawSync: a fresh zlib context per message, so no context
+// takeover), (d) ws's PerMessageDeflate. Microseconds per message, best of runs.
 //
 //   node --import tsx bench/deflate-sync-vs-async.ts [--messages 20000]
 //
@@ -28,6 +31,22 @@ async function ours(count: number, noContextTakeover: boolean): Promise<number> 
     inflater.write(outcome.payload);
     const result = await inflater.end();
     if (!result.ok) throw result.error;
+  }
+  deflater.release();
+  inflater.release();
+  return bytes;
+}
+
+async function oursOnTheSpot(count: number, noContextTakeover: boolean): Promise<number> {
+  const deflater = new MessageDeflater({ windowBits: 15, noContextTakeover, level: 6, memLevel: 8 });
+  const inflater = new MessageInflater({ windowBits: 15, noContextTakeover, maxMessageBytes: 1 << 20 }, () => {});
+  let bytes = 0;
+  for (let index = 0; index < count; index++) {
+    const outcome = deflater.deflateNow(messages[index % messages.length]);
+    if (outcome === undefined || !outcome.ok) throw new Error('not compressed on the spot');
+    bytes += outcome.payload.length;
+    const result = inflater.inflateMessage(outcome.payload);
+    if (result instanceof Promise || !result.ok) throw new Error('not inflated on the spot');
   }
   deflater.release();
   inflater.release();
@@ -69,9 +88,11 @@ async function main(): Promise<void> {
   const at = args.indexOf('--messages');
   const count = at >= 0 ? Number(args[at + 1]) : 20_000;
   const cases: [string, () => Promise<number>][] = [
-    ['ours, context takeover (async)', () => ours(count, false)],
+    ['ours on the spot, context takeover', () => oursOnTheSpot(count, false)],
+    ['ours via threadpool, context takeover', () => ours(count, false)],
     ['ws, context takeover (async)', () => ws(count, false)],
-    ['ours, no context takeover (async)', () => ours(count, true)],
+    ['ours on the spot, no context takeover', () => oursOnTheSpot(count, true)],
+    ['ours via threadpool, no context takeover', () => ours(count, true)],
     ['ws, no context takeover (async)', () => ws(count, true)],
     ['one-shot sync, no takeover possible', () => oneShotSync(count)],
   ];

@@ -12,7 +12,7 @@
 // the general path is asynchronous. Work is queued through the process-wide limiter (zlib-limiter.ts),
 // in call order, so messages come out in order. A whole message with nothing queued before it is
 // inflated synchronously instead (`inflateMessage`, through zlib-sync.ts): for a small message a
-// threadpool trip costs ten times the work. The event loop is held for at most SYNC_OUTPUT_BYTES of
+// threadpool trip costs several times the work (zlib-sync.ts). The event loop is held for at most SYNC_OUTPUT_BYTES of
 // output: a message that inflates to more (a large one, or a bomb) goes on through the threadpool from
 // where it stopped, on the same zlib state.
 //

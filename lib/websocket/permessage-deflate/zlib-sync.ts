@@ -6,9 +6,9 @@
 // stream, whose public API is asynchronous: every message costs a threadpool job, a thread wake-up and
 // a callback. The stream's native handle can also run synchronously — `writeSync`, the call Node's own
 // one-shot `deflateRawSync()` family makes (which then closes the handle, so it cannot carry a window).
-// Measured alone on this project's machine (1 KiB of JSON-like text, window 15, level 6, takeover, one
-// message at a time, CPU per message): deflate 16 µs through `writeSync` against 131 µs through the
-// stream, inflate 8 µs against 109 µs.
+// Measured (`node --import tsx bench/deflate-sync-vs-async.ts`: 1 KiB JSON messages compressed and
+// inflated one at a time, window 15, level 6, context takeover): 11.9 µs per message through
+// `writeSync`, 84.9 µs through the stream, 164.9 µs for ws, in the same run.
 //
 // The price: `_handle` and `_writeState` are internals of node:zlib (stable since Node 0.11, but not
 // documented). This file is their only user and checks they are there (`canStepSync`); without them the
