@@ -18,9 +18,10 @@ class CountingPipe extends Duplex {
 
 /**
  * `connections` echo connections of one checkout; the function returned feeds `chunk` to every one
- * `turns` times, letting the event loop turn between (the writes go out then), and returns the bytes written.
+ * `turns` times, in reads of `readBytes` (all of it at once when 0), letting the event loop turn between
+ * (the writes go out then), and returns the bytes written.
  */
-export async function loadEchoConnections(checkout: string, connections: number): Promise<(chunk: Buffer, turns: number) => Promise<number>> {
+export async function loadEchoConnections(checkout: string, connections: number): Promise<(chunk: Buffer, turns: number, readBytes: number) => Promise<number>> {
   const { WebSocketConnection } = await import(pathToFileURL(resolve(checkout, 'lib/websocket/connection.ts')).href);
   const pipes: CountingPipe[] = [];
   for (let index = 0; index < connections; index++) {
@@ -29,10 +30,14 @@ export async function loadEchoConnections(checkout: string, connections: number)
     connection.on('message', (data: Buffer, isBinary: boolean) => connection.send(data, { binary: isBinary }));
     pipes.push(pipe);
   }
-  return async (chunk, turns) => {
+  return async (chunk, turns, readBytes) => {
     let written = 0;
+    const step = readBytes > 0 ? readBytes : chunk.length;
     for (let turn = 0; turn < turns; turn++) {
-      for (const pipe of pipes) pipe.push(Buffer.from(chunk)); // a copy: the parser unmasks in place
+      for (const pipe of pipes) {
+        const copy = Buffer.from(chunk); // a copy: the parser unmasks in place
+        for (let offset = 0; offset < copy.length; offset += step) pipe.push(copy.subarray(offset, offset + step));
+      }
       await new Promise(setImmediate);
     }
     for (const pipe of pipes) {

@@ -15,6 +15,7 @@ import { closed, until, waitFor } from './helpers/wait.ts';
 import { Router } from '../lib/http/router.ts';
 import { createHttpServer } from '../lib/http/server.ts';
 import { serveWithNodeHttp } from '../lib/http/node-adapter.ts';
+import { EXACT_BELOW_BYTES, MessageAssembler } from '../lib/websocket/message-assembler.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {
@@ -81,6 +82,26 @@ async function recordingServer(): Promise<{ port: number; received: () => string
   cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return { port: (server.address() as AddressInfo).port, received: () => bytes, connections: () => count };
 }
+
+describe('the message buffer (message-assembler.ts): bounded by what arrived, one buffer for a small split message', () => {
+  test('a small message split across reads gets one buffer of its size; a larger claim still grows with the bytes', () => {
+    const small = new MessageAssembler(16 * 1024 * 1024);
+    small.append(Buffer.alloc(300, 0x61), 1024); // the first 300 bytes of a 1 KiB message: its end is known
+    assert.equal(small.retainedBytes, 1024, 'the whole message buffer at once, not twice the first piece');
+    small.append(Buffer.alloc(724, 0x62), 1024);
+    const whole = small.take();
+    assert.equal(whole.length, 1024);
+    assert.equal(whole[299], 0x61);
+    assert.equal(whole[300], 0x62);
+    // Up to EXACT_BELOW_BYTES a claim costs at most that much; past it, memory follows the bytes received.
+    const atTheLine = new MessageAssembler(16 * 1024 * 1024);
+    atTheLine.append(Buffer.alloc(1), EXACT_BELOW_BYTES);
+    assert.equal(atTheLine.retainedBytes, EXACT_BELOW_BYTES);
+    const beyond = new MessageAssembler(16 * 1024 * 1024);
+    beyond.append(Buffer.alloc(1), 16 * 1024 * 1024);
+    assert.ok(beyond.retainedBytes <= 256, `${beyond.retainedBytes} bytes held for 1 byte received of a 16 MiB claim`);
+  });
+});
 
 describe('the client refuses header injection before sending anything', () => {
   const cases: Array<[string, ConnectOptions]> = [
