@@ -88,6 +88,10 @@ describe('day 19 shared through Redis (two processes)', { skip: redisMissing }, 
     for (let user = 0; user < USERS; user++) room.push(await join(user % 2 === 0 ? first : second, 7, `user${user}`));
     for (const member of room) member.socket.pause(); // nobody reads until every tweet is sent
     assert.equal((await httpCall(first.port, 'POST', '/19/reset')).status, 200);
+    // A view handed out while the reset is on its way belongs to the old count (shared-redis.ts): read the
+    // count on both first, which makes each process write under the new epoch, so no tweet below races it.
+    assert.equal(await views(second), 0);
+    assert.equal(await views(first), 0);
 
     const started = performance.now();
     let midway: Promise<number> | undefined;
