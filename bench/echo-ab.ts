@@ -7,7 +7,7 @@
 // (JIT, heap growth, fresh buffers) weighs more than the steady state a change is meant to improve.
 
 import { parseArgs } from 'node:util';
-import { startChild, type ChildMessage } from './processes.ts';
+import { cpuMark, startChild, type ChildMessage } from './processes.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -27,7 +27,6 @@ const sides = [['old', oldCheckout], ['new', newCheckout]] as const;
 const rates = { old: [] as number[], new: [] as number[] };
 const cpuPerMessage = { old: [] as number[], new: [] as number[] };
 
-type CpuMark = ChildMessage & { cpuMicroseconds: number };
 for (let round = 0; round < Number(values.rounds); round++) {
   for (const [side, checkout] of round % 2 === 0 ? sides : [...sides].reverse()) {
     const server = startChild('checkout-echo-server', [checkout, values.stack]);
@@ -35,11 +34,9 @@ for (let round = 0; round < Number(values.rounds); round++) {
       const { port } = await server.next<ChildMessage & { port: number }>('ready');
       const load = startChild('echo-load', [port, CONNECTIONS, size, window, WARM_UP_MS, MEASURED_MS].map(String));
       await load.next('measuring');
-      server.send({ type: 'cpu-mark' });
-      const before = await server.next<CpuMark>('cpu');
+      const before = await cpuMark(server);
       const result = await load.next<ChildMessage & { messages: number; seconds: number }>('result');
-      server.send({ type: 'cpu-mark' });
-      const after = await server.next<CpuMark>('cpu');
+      const after = await cpuMark(server);
       rates[side].push(result.messages / result.seconds);
       cpuPerMessage[side].push((after.cpuMicroseconds - before.cpuMicroseconds) / result.messages);
       await load.stop();

@@ -102,6 +102,15 @@ export function killAllChildren(): void {
   children.clear();
 }
 
+/** A server child's CPU counters: its own process.cpuUsage and the wall clock, in microseconds. */
+export type CpuMark = ChildMessage & { cpuMicroseconds: number; wallMicroseconds: number };
+
+/** Read a server child's CPU counters now (it runs `answerCpuMarks`): two reads bracket a measured interval. */
+export function cpuMark(server: Child): Promise<CpuMark> {
+  server.send({ type: 'cpu-mark' });
+  return server.next<CpuMark>('cpu');
+}
+
 // ── Inside a child ──────────────────────────────────────────────────────────────────────────────
 
 /** Send a message to the orchestrator. */
@@ -116,6 +125,15 @@ export function runChild(main: () => Promise<void>): void {
   main().catch((error: unknown) => {
     report({ type: 'error', message: error instanceof Error ? error.stack ?? error.message : String(error) });
     setTimeout(() => process.exit(1), 100);
+  });
+}
+
+/** In a server child: answer every 'cpu-mark' from the orchestrator with this process's CPU counters (see cpuMark). */
+export function answerCpuMarks(): void {
+  process.on('message', (message: { type?: string }) => {
+    if (message.type !== 'cpu-mark') return;
+    const usage = process.cpuUsage();
+    report({ type: 'cpu', cpuMicroseconds: usage.user + usage.system, wallMicroseconds: Number(process.hrtime.bigint() / 1000n) });
   });
 }
 

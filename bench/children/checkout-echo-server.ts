@@ -4,7 +4,7 @@
 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { report, runChild } from '../processes.ts';
+import { answerCpuMarks, report, runChild } from '../processes.ts';
 
 runChild(async () => {
   const [checkout, stack] = process.argv.slice(2);
@@ -12,10 +12,6 @@ runChild(async () => {
   // `stack` is passed as given: a checkout from before the option existed ignores it (node:http).
   const server = await startEchoServer({ port: 0, host: '127.0.0.1', ...(stack ? { stack } : {}) });
   report({ type: 'ready', port: server.port });
-  process.on('message', (message: { type?: string }) => {
-    if (message.type !== 'cpu-mark') return;
-    const usage = process.cpuUsage();
-    report({ type: 'cpu', cpuMicroseconds: usage.user + usage.system, wallMicroseconds: Number(process.hrtime.bigint() / 1000n) });
-  });
+  answerCpuMarks();
   await new Promise(() => {});
 });

@@ -6,7 +6,7 @@
 
 import type { BenchOptions } from '../options.ts';
 import { byMode, serverFlags } from '../options.ts';
-import { startChild, type ChildMessage } from '../processes.ts';
+import { cpuMark, startChild, type ChildMessage } from '../processes.ts';
 import { bestOf } from '../repeat.ts';
 import { GENERATOR_SATURATED, percentile } from '../stats.ts';
 import type { Row, Target } from '../table.ts';
@@ -77,16 +77,11 @@ async function measureEcho(kind: EchoKind, echoCase: EchoCase, options: BenchOpt
       generators.push(startChild('echo-load', [port, connections, echoCase.payloadBytes, echoCase.window, warmupMs, durationMs].map(String)));
     }
     type LoadResult = ChildMessage & { messages: number; perConnection: number[]; seconds: number; cpuShare: number; latencies: number[] };
-    type CpuMark = ChildMessage & { cpuMicroseconds: number; wallMicroseconds: number };
-    const cpuMark = (): Promise<CpuMark> => {
-      server.send({ type: 'cpu-mark' });
-      return server.next<CpuMark>('cpu');
-    };
     // The server's CPU counters are read when the generators start measuring and when they report.
     await Promise.all(generators.map((generator) => generator.next('measuring')));
-    const before = await cpuMark();
+    const before = await cpuMark(server);
     const results = await Promise.all(generators.map((generator) => generator.next<LoadResult>('result')));
-    const after = await cpuMark();
+    const after = await cpuMark(server);
     const serverCpu = (after.cpuMicroseconds - before.cpuMicroseconds) / (after.wallMicroseconds - before.wallMicroseconds);
     const messagesPerSecond = results.reduce((sum, result) => sum + result.messages / result.seconds, 0);
     const latencies = Float64Array.from(results.flatMap((result) => result.latencies));

@@ -5,7 +5,7 @@
 
 import type { BenchOptions } from '../options.ts';
 import { byMode, serverFlags } from '../options.ts';
-import { startChild, type ChildMessage } from '../processes.ts';
+import { cpuMark, startChild, type ChildMessage } from '../processes.ts';
 import { bestOf } from '../repeat.ts';
 import { GENERATOR_SATURATED } from '../stats.ts';
 import type { Row } from '../table.ts';
@@ -13,7 +13,6 @@ import type { Row } from '../table.ts';
 const CONCURRENCY = 50;
 const GENERATORS = 2;
 type HandshakeResult = ChildMessage & { cycles: number; failures: number; seconds: number; cpuShare: number };
-type CpuMark = ChildMessage & { cpuMicroseconds: number; wallMicroseconds: number };
 
 interface Measurement { rate: number; failures: number; generatorCpu: number[]; serverCpu: number }
 
@@ -29,14 +28,10 @@ export async function runHandshakeSection(options: BenchOptions, log: (line: str
       for (let index = 0; index < GENERATORS; index++) {
         generators.push(startChild('handshake-load', [port, CONCURRENCY / GENERATORS, warmupMs, durationMs].map(String)));
       }
-      const cpuMark = (): Promise<CpuMark> => {
-        server.send({ type: 'cpu-mark' });
-        return server.next<CpuMark>('cpu');
-      };
       await Promise.all(generators.map((generator) => generator.next('measuring')));
-      const before = await cpuMark();
+      const before = await cpuMark(server);
       const generated = await Promise.all(generators.map((generator) => generator.next<HandshakeResult>('result')));
-      const after = await cpuMark();
+      const after = await cpuMark(server);
       measurement = {
         rate: generated.reduce((sum, result) => sum + result.cycles / result.seconds, 0),
         failures: generated.reduce((sum, result) => sum + result.failures, 0),

@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { CloseCode, encodeClosePayload } from './close-codes.ts';
-import { CompressionStage } from './compression-stage.ts';
+import { CompressionStage, type InflatedMessage } from './compression-stage.ts';
 import { WebSocketError } from './errors.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import type { DeflateAgreement } from './permessage-deflate/handshake.ts';
@@ -407,24 +407,16 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
    */
   private inflate(compression: CompressionStage, data: Buffer, isBinary: boolean): void {
     const inflated = compression.inflateMessage(data, isBinary);
-    if (!(inflated instanceof Promise)) {
-      // Inflated on the spot: delivered like any other message (deliverEvents catches what a listener throws).
-      if (!inflated.ok) this.core.failConnection(inflated.error);
-      else if (!this.applicationFailed) this.emit('message', inflated.data, isBinary);
-      return;
-    }
+    // Inflated on the spot: delivered like any other message (deliverEvents catches what a listener throws).
+    if (!(inflated instanceof Promise)) return this.deliverInflated(inflated, isBinary);
     this.inflating = true;
     void inflated.then((result) => {
       if (!this.inflating) return; // released: the connection is gone
       this.inflating = false;
-      if (result.ok) {
-        try {
-          if (!this.applicationFailed) this.emit('message', result.data, isBinary);
-        } catch (error) {
-          this.failApplication(error);
-        }
-      } else {
-        this.core.failConnection(result.error);
+      try {
+        this.deliverInflated(result, isBinary);
+      } catch (error) {
+        this.failApplication(error);
       }
       this.deliverEvents();
       if (!this.inflating && this.socket.isPaused() && !this.socket.destroyed) this.socket.resume();
@@ -440,6 +432,12 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   private releaseCompression(): void {
     this.inflating = false;
     this.compression?.release();
+  }
+
+  /** A message out of the decompressor: to the application, or the connection fails with zlib's verdict. */
+  private deliverInflated(result: InflatedMessage, isBinary: boolean): void {
+    if (!result.ok) this.core.failConnection(result.error);
+    else if (!this.applicationFailed) this.emit('message', result.data, isBinary);
   }
 
   private deliver(event: ProtocolEvent): void {

@@ -66,11 +66,6 @@ export class ProtocolEventQueue {
     return this.head === this.tail;
   }
 
-  /** Events waiting. */
-  get size(): number {
-    return this.tail - this.head;
-  }
-
   /** A batch of events waits: the parse should pause at the end of the frame (protocol.ts). */
   get isFull(): boolean {
     return this.tail - this.head >= EVENT_BATCH;

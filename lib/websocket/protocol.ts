@@ -14,7 +14,7 @@ import { DEFAULT_LIMITS } from './limits.ts';
 import { MaskKeySource } from './mask.ts';
 import { MessageAssembler } from './message-assembler.ts';
 import { Opcode, MAX_CONTROL_PAYLOAD } from './opcodes.ts';
-import { EVENT_BATCH, ProtocolEventKind, ProtocolEventQueue, type CloseInfo, type ProtocolEvent } from './protocol-events.ts';
+import { ProtocolEventKind, ProtocolEventQueue, type CloseInfo, type ProtocolEvent } from './protocol-events.ts';
 import { Utf8Validator } from './utf8.ts';
 
 export { ProtocolEventKind, type CloseInfo, type ProtocolEvent };
@@ -112,7 +112,7 @@ export class WebSocketProtocol implements FrameSink {
   }
 
   /**
-   * Parse `chunk` from `start` until it is used up or EVENT_BATCH events wait; keep what is left for
+   * Parse `chunk` from `start` until it is used up or a batch of events waits (EVENT_BATCH, protocol-events.ts); keep what is left for
    * `nextEvent()`. A chunk holding thousands of tiny frames is parsed a batch at a time, so its events
    * reuse a few records. Hot path: the usual chunk (fewer frames than a batch) is one `push`, no allocation.
    */
