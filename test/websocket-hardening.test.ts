@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { acceptWebSocket, connect, HandshakeError, WebSocketServer, type AcceptOptions, type ConnectOptions, type WebSocketConnection } from '../lib/websocket/index.ts';
 import { buildFrame, RawWebSocket } from './helpers/raw-websocket.ts';
+import { prng, randomBytes } from './helpers/prng.ts';
 import { closed, until, waitFor } from './helpers/wait.ts';
 import { Router } from '../lib/http/router.ts';
 import { createHttpServer } from '../lib/http/server.ts';
@@ -100,6 +101,67 @@ describe('the message buffer (message-assembler.ts): bounded by what arrived, on
     const beyond = new MessageAssembler(16 * 1024 * 1024);
     beyond.append(Buffer.alloc(1), 16 * 1024 * 1024);
     assert.ok(beyond.retainedBytes <= 256, `${beyond.retainedBytes} bytes held for 1 byte received of a 16 MiB claim`);
+  });
+
+  test('a large message arriving in socket reads holds those reads, not a growing copy, and is whole and in order', () => {
+    // Pieces as a socket hands them over: each read in a buffer of its own size.
+    const read = (size: number, fill: number): Buffer => Buffer.alloc(size, fill);
+    const assembler = new MessageAssembler(16 * 1024 * 1024);
+    const total = 1024 * 1024;
+    const pieces = [read(65_526, 1), read(65_536, 2), read(300, 3), read(65_536, 4), read(100, 5)];
+    let received = 0;
+    for (const piece of pieces) {
+      assembler.append(piece, total);
+      received += piece.length;
+      assert.ok(assembler.retainedBytes <= 2 * received + 256, `${assembler.retainedBytes} bytes held for ${received} received`);
+    }
+    // Doubling would hold a 256 KiB buffer by now; the reads themselves are 197,000 bytes.
+    assert.ok(assembler.retainedBytes < 200_000, `${assembler.retainedBytes} bytes held: the reads, not a growing copy`);
+    const whole = assembler.take();
+    assert.equal(whole.length, received);
+    let offset = 0;
+    for (const piece of pieces) {
+      assert.ok(whole.subarray(offset, offset + piece.length).equals(piece), `piece ${piece[0]} in place`);
+      offset += piece.length;
+    }
+    assert.equal(assembler.retainedBytes, 0, 'nothing held once taken');
+    // A large piece that is a small view of a much larger buffer is copied: keeping it would pin the rest.
+    const big = Buffer.alloc(4 * 65_536, 7);
+    const pinned = new MessageAssembler(16 * 1024 * 1024);
+    pinned.append(Buffer.alloc(10), total);
+    pinned.append(big.subarray(0, 65_536), total);
+    assert.ok(pinned.retainedBytes < big.length, `${pinned.retainedBytes} bytes held: the large buffer is not pinned`);
+  });
+
+  test('2,000 seeded messages in random pieces (views, copies, shared buffers) come out whole, held within twice what arrived (plus a near known end)', () => {
+    const random = prng(0x5eed);
+    const limit = 1024 * 1024;
+    const assembler = new MessageAssembler(limit);
+    for (let round = 0; round < 2000; round++) {
+      const pieces: Buffer[] = [];
+      const count = 1 + random(random(4) === 0 ? 40 : 5);
+      let total = 0;
+      for (let index = 0; index < count && total < limit; index++) {
+        const size = Math.min(limit - total, random(3) === 0 ? random(100_000) : random(2000));
+        // Its own buffer (a socket read), or a view into a larger one (a zlib output chunk, a pooled buffer).
+        const backing = randomBytes(random, random(3) === 0 ? size + random(3 * size + 1) : size);
+        const at = random(backing.length - size + 1);
+        pieces.push(backing.subarray(at, at + size));
+        total += size;
+      }
+      // The end is known from the last frame on; here from a random piece on, as frames may split anywhere.
+      const knownFrom = random(pieces.length);
+      let received = 0;
+      for (const [index, piece] of pieces.entries()) {
+        assembler.append(piece, index >= knownFrom ? total : 0);
+        received += piece.length;
+        // Twice what arrived; plus, once the end is known, at most EXACT_BELOW_BYTES claimed ahead.
+        const bound = Math.max(2 * received, 256) + (index >= knownFrom ? EXACT_BELOW_BYTES : 0);
+        assert.ok(assembler.retainedBytes <= bound, `round ${round}: ${assembler.retainedBytes} held for ${received}`);
+      }
+      const expected = Buffer.concat(pieces);
+      assert.ok(assembler.take().equals(expected), `round ${round}: the message differs`);
+    }
   });
 });
 
