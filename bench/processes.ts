@@ -1,7 +1,7 @@
 // Child processes of the benchmark: each server under test and each load generator runs in its own
 // process (forked with tsx), talking to the orchestrator over the IPC channel with small JSON messages.
 
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export type ChildMessage = { type: string; [key: string]: unknown };
@@ -23,6 +23,11 @@ export interface StartOptions {
    * that must hold tens of thousands of sockets. The child finds the limit in HANDROLLED_FILE_LIMIT.
    */
   raiseFileLimit?: boolean;
+  /**
+   * Run the child (all its threads) on this CPU only (`taskset`, Linux). A/B tools pin the server and the
+   * load generator to different cores, so the two never take turns on one and the rounds vary less.
+   */
+  cpu?: number;
 }
 
 const children = new Set<ChildProcess>();
@@ -38,6 +43,7 @@ export function startChild(name: string, args: string[], options: StartOptions =
     })
     : fork(file, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
+  if (options.cpu !== undefined) pinToCpu(child, options.cpu);
   const inbox: ChildMessage[] = [];
   const waiters: Array<{ type: string; resolve(message: ChildMessage): void; reject(error: Error): void }> = [];
   let exitError: Error | undefined;
@@ -148,4 +154,10 @@ export function fromParent<T extends ChildMessage>(type: string): Promise<T> {
     };
     process.on('message', listener);
   });
+}
+
+/** Pin a running child and its threads to one CPU; a machine without taskset runs it unpinned, and says so. */
+function pinToCpu(child: ChildProcess, cpu: number): void {
+  const result = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(child.pid)], { stdio: 'ignore' });
+  if (result.status !== 0) console.error(`bench: could not pin a child to CPU ${cpu} (taskset ${result.error?.message ?? `exit ${result.status}`}); running it unpinned`);
 }

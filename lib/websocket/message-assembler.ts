@@ -33,7 +33,7 @@ export const EXACT_BELOW_BYTES = 64 * 1024;
 export const VIEW_MIN_BYTES = 16 * 1024;
 
 export class MessageAssembler {
-  /** The whole message in one piece (the hot path), as a view. */
+  /** The first piece, as a view, as long as it is the only one (the whole message: the hot path). */
   private firstPiece: Buffer | undefined;
   /** Large pieces kept as views, and filled copy buffers, in order (created on first need). */
   private parts: Buffer[] | undefined;
@@ -59,26 +59,37 @@ export class MessageAssembler {
   /**
    * Add a piece. `expectedTotal` is the message's final size when the last frame has begun (0 while
    * unknown): a piece that is the whole message is kept as a view, and growth stops at that size.
+   * Hot path: the whole-message case is all there is here; every other piece goes out of line.
    */
   append(piece: Buffer, expectedTotal: number): void {
     if (piece.length === 0) return;
     if (this.length === 0 && piece.length >= expectedTotal) {
-      this.firstPiece = piece; // the whole message in one piece: keep the view
-    } else if (isMostlyOwnMemory(piece) && !this.hasRoomFor(piece.length)) {
-      this.keepView(piece);
-    } else {
-      this.copyIn(piece, expectedTotal);
+      this.firstPiece = piece; // the whole message in one piece (so far): keep the view
+      this.length = piece.length;
+      return;
     }
+    this.appendPiece(piece, expectedTotal);
+  }
+
+  /** The message so far, and reset for the next one. Hot path: a first piece is the whole message. */
+  take(): Buffer {
+    const whole = this.firstPiece;
+    if (whole === undefined) return this.takeAssembled();
+    this.firstPiece = undefined;
+    this.length = 0;
+    return whole;
+  }
+
+  private appendPiece(piece: Buffer, expectedTotal: number): void {
+    if (isMostlyOwnMemory(piece) && !this.hasRoomFor(piece.length)) this.keepView(piece);
+    else this.copyIn(piece, expectedTotal);
     this.length += piece.length;
   }
 
-  /** The message so far, and reset for the next one. */
-  take(): Buffer {
-    let message: Buffer;
+  private takeAssembled(): Buffer {
+    let message: Buffer = EMPTY;
     if (this.parts !== undefined) message = this.joinParts();
     else if (this.buffer !== undefined) message = this.buffer.subarray(0, this.bufferLength);
-    else message = this.firstPiece ?? EMPTY;
-    this.firstPiece = undefined;
     this.buffer = undefined;
     this.bufferLength = 0;
     this.length = 0;

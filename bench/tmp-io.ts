@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs';
+import { startChild, type ChildMessage } from './processes.ts';
+const [checkout, size, window] = process.argv.slice(2);
+const io = (pid: number) => Object.fromEntries(readFileSync(`/proc/${pid}/io`, 'utf8').trim().split('\n').map((l) => { const [k, v] = l.split(': '); return [k, Number(v)]; }));
+const server = startChild('checkout-echo-server', [checkout!, 'node'], { cpu: 0 });
+const { port } = await server.next<ChildMessage & { port: number }>('ready');
+const load = startChild('echo-load', [port, 100, size, window, 500, 3000].map(String), { cpu: 1 });
+await load.next('measuring');
+const a = io(server.process.pid!);
+const result = await load.next<ChildMessage & { messages: number; seconds: number }>('result');
+const b = io(server.process.pid!);
+const m = result.messages;
+console.log(checkout, size, 'msg/s', Math.round(m / result.seconds), 'reads/msg', ((b.syscr - a.syscr) / m).toFixed(3), 'writes/msg', ((b.syscw - a.syscw) / m).toFixed(3));
+await load.stop();
+await server.stop();
+process.exit(0);

@@ -1,0 +1,10 @@
+import { startChild, type ChildMessage } from './processes.ts';
+const [checkout, dir, stack] = process.argv.slice(2);
+const server = startChild('checkout-echo-server', [checkout!, stack ?? 'node'], { cpu: 0, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+const { port } = await server.next<ChildMessage & { port: number }>('ready');
+const load = startChild('echo-load', [port, 100, 1024, 16, 500, 4000].map(String), { cpu: 1 });
+const result = await load.next<ChildMessage & { messages: number; seconds: number }>('result');
+console.log(checkout, Math.round(result.messages / result.seconds));
+await load.stop();
+await server.stop();
+process.exit(0);
