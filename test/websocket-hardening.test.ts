@@ -94,6 +94,15 @@ describe('the message buffer (message-assembler.ts): bounded by what arrived, on
     assert.equal(whole.length, 1024);
     assert.equal(whole[299], 0x61);
     assert.equal(whole[300], 0x62);
+    // The same for a 64 KiB message in two large reads: one buffer of its size, not views joined later.
+    const twoReads = new MessageAssembler(16 * 1024 * 1024);
+    twoReads.append(Buffer.alloc(40_000, 0x63), EXACT_BELOW_BYTES);
+    assert.equal(twoReads.retainedBytes, EXACT_BELOW_BYTES, 'one buffer of the message size from the first read on');
+    twoReads.append(Buffer.alloc(EXACT_BELOW_BYTES - 40_000, 0x64), EXACT_BELOW_BYTES);
+    const joined = twoReads.take();
+    assert.equal(joined.length, EXACT_BELOW_BYTES);
+    assert.equal(joined[39_999], 0x63);
+    assert.equal(joined[40_000], 0x64);
     // Up to EXACT_BELOW_BYTES a claim costs at most that much; past it, memory follows the bytes received.
     const atTheLine = new MessageAssembler(16 * 1024 * 1024);
     atTheLine.append(Buffer.alloc(1), EXACT_BELOW_BYTES);

@@ -2,20 +2,19 @@
 // across frames and across TCP chunks — into a single buffer, within a size limit.
 //
 // Speed and memory: memory follows the bytes actually received, never what a peer claims in a frame
-// header (a 15-byte frame claiming 16 MiB costs 15 bytes), and the bytes are copied once at most. Three
-// ways in, by the size of the piece (the hot path first):
+// header (a 15-byte frame claiming 16 MiB costs 15 bytes). Three ways in (the hot path first):
 //  - A piece that is the whole message is delivered as a view, never copied.
-//  - A large piece that makes up most of its own memory — a socket read of a big message — is kept as
-//    a view too (unless a buffer with room for it is already there): it pins at most twice its size. The views are copied once, into one buffer of the
-//    message's size, when the message is taken. Growing a buffer instead would copy a 1 MiB message
-//    nearly twice and allocate 1.9 MiB on the way.
-//  - Smaller pieces are copied into a buffer that grows by doubling, never past the size limit nor the
-//    message's announced end; except that a message whose end is known (its last frame has begun) and
-//    at most EXACT_BELOW_BYTES away gets its whole buffer at once. A small message split across two
-//    socket reads, the usual case under load, then costs one allocation and one copy, and a peer can
-//    claim no more than a socket read's worth of memory. A stream of tiny fragments never pins many
-//    socket chunks.
-// In every case what is held is at most about twice what arrived (`retainedBytes` counts it).
+//  - A message known to end within EXACT_BELOW_BYTES (its last frame has begun) gets one buffer of its
+//    size at once, and its pieces are copied in: one allocation and one copy. Under load most small
+//    messages arrive split across two socket reads; a peer can claim no more than a read's worth.
+//  - Otherwise a large piece that makes up most of its own memory, a socket read of a big message, is
+//    kept as a view (it pins at most twice its size), and smaller pieces are copied into a buffer that
+//    grows by doubling, never past the size limit nor the announced end. When the message is taken, the
+//    views and that buffer are copied once into one buffer of the message's size. Growing one buffer for
+//    everything would copy a 1 MiB message nearly twice and allocate 1.9 MiB on the way. A stream of
+//    tiny fragments never pins many socket chunks.
+// In every case what is held is at most twice what arrived, plus a known end of at most
+// EXACT_BELOW_BYTES (`retainedBytes` counts it).
 
 /** The first buffer allocated for a message that arrives in pieces (tiny pieces then grow by doubling). */
 const INITIAL_CAPACITY = 256;
@@ -81,7 +80,7 @@ export class MessageAssembler {
   }
 
   private appendPiece(piece: Buffer, expectedTotal: number): void {
-    if (isMostlyOwnMemory(piece) && !this.hasRoomFor(piece.length)) this.keepView(piece);
+    if (isMostlyOwnMemory(piece) && !isSmallKnownMessage(expectedTotal) && !this.hasRoomFor(piece.length)) this.keepView(piece);
     else this.copyIn(piece, expectedTotal);
     this.length += piece.length;
   }
@@ -169,6 +168,14 @@ export class MessageAssembler {
     this.partsRetained = 0;
     return message;
   }
+}
+
+/**
+ * A message known to end within EXACT_BELOW_BYTES goes into one buffer of its size (one allocation, one
+ * copy); views there would add a copy of the small pieces and a second allocation when they are joined.
+ */
+function isSmallKnownMessage(expectedTotal: number): boolean {
+  return expectedTotal > 0 && expectedTotal <= EXACT_BELOW_BYTES;
 }
 
 /** Large enough to be worth a view, and at least half of the memory behind it (see VIEW_MIN_BYTES). */
