@@ -2,6 +2,8 @@
 // module loaded once per checkout, and rounds that alternate the two sides so a machine that slows
 // down mid-run slows both alike.
 
+import { median } from './stats.ts';
+
 export type Side = 'old' | 'new';
 
 /** OLD_CHECKOUT and NEW_CHECKOUT from the command line, or the usage line and exit 2. */
@@ -52,6 +54,5 @@ export async function alternate(rounds: number, warmUpRounds: number, runSide: (
     time.new += roundTime.new;
     ratios.push(roundTime.old / roundTime.new);
   }
-  ratios.sort((a, b) => a - b);
-  return { time, medianRoundRatio: ratios[ratios.length >> 1]! };
+  return { time, medianRoundRatio: median(ratios) };
 }

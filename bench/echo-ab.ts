@@ -9,6 +9,7 @@
 
 import { parseArgs } from 'node:util';
 import { cpuMark, startChild, type ChildMessage } from './processes.ts';
+import { median } from './stats.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -46,7 +47,6 @@ for (let round = 0; round < Number(values.rounds); round++) {
     }
   }
 }
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 for (const [side, checkout] of sides) {
   console.log(`${side} ${checkout}: msg/s ${rates[side].map(Math.round).join(' ')} (median ${Math.round(median(rates[side]))}); server CPU µs/msg ${cpuPerMessage[side].map((value) => value.toFixed(1)).join(' ')}`);
 }

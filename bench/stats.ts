@@ -1,6 +1,11 @@
-// Small statistics for the benchmark: latency percentiles and CPU share of one process.
+// Small statistics for the benchmark: medians of A/B rounds, latency percentiles and CPU share of one process.
 
 import { readFileSync } from 'node:fs';
+
+/** The middle value (the upper one of the two middles for an even count): how the A/B tools summarise rounds. */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[values.length >> 1]!;
+}
 
 /** The p-th percentile (0–100) of `samples`, which is sorted in place. */
 export function percentile(samples: Float64Array, p: number): number {

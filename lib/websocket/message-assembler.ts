@@ -29,7 +29,7 @@ export const EXACT_BELOW_BYTES = 64 * 1024;
  * A piece this large, and at least half of the memory behind it, is kept as a view (see above). Below it
  * a copy costs little, and a view would pin a whole read for a few bytes of it.
  */
-export const VIEW_MIN_BYTES = 16 * 1024;
+const VIEW_MIN_BYTES = 16 * 1024;
 
 export class MessageAssembler {
   /** The first piece, as a view, as long as it is the only one (the whole message: the hot path). */
